@@ -1,0 +1,1 @@
+# bpf: CO-RE programs of the sentinel (see src/sentinel).

@@ -1,0 +1,2 @@
+/* placeholder until the leasexec issue: configure.ac names this file */
+int main(void);

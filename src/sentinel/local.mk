@@ -1,0 +1,1 @@
+# src/sentinel: calyx-sentinel daemon

@@ -1,0 +1,1 @@
+# tests/audit: see tests/local.mk

@@ -1,0 +1,32 @@
+# tests: every test speaks TAP, so the summary counts test cases, not programs.
+LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
+TEST_EXTENSIONS = .sh
+SH_LOG_DRIVER = $(LOG_DRIVER)
+SH_LOG_COMPILER = $(SHELL)
+AM_TESTS_ENVIRONMENT = \
+	CALYX_TEST_DATA='$(abs_top_srcdir)/tests/data'; export CALYX_TEST_DATA; \
+	CALYX_SRCDIR='$(abs_top_srcdir)'; export CALYX_SRCDIR; \
+	CALYX_BUILDDIR='$(abs_top_builddir)'; export CALYX_BUILDDIR; \
+	CALYX_TESTROOT='$(TESTROOT)'; export CALYX_TESTROOT;
+
+if HAVE_CHECK
+noinst_LIBRARIES += tests/libck.a
+tests_libck_a_SOURCES = tests/ck.c tests/ck.h
+tests_libck_a_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+CK_LIBS = tests/libck.a $(LIBCALYX) $(CHECK_LIBS)
+CK_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(CJSON_CFLAGS) -I$(top_srcdir)/tests
+endif
+
+EXTRA_DIST += tests/data
+
+include tests/unit/local.mk
+include tests/fuzz/local.mk
+include tests/audit/local.mk
+include tests/sentinel/local.mk
+include tests/integration/local.mk
+include tests/vm/local.mk
+
+# The private test prefix holds root-owned, setuid files: remove it whole.
+clean-testroot:
+	-rm -rf '$(TESTROOT)' tests/bin
+CLEAN_LOCAL += clean-testroot

@@ -1,0 +1,1 @@
+# tests/sentinel: see tests/local.mk
