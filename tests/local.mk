@@ -30,3 +30,4 @@ include tests/vm/local.mk
 clean-testroot:
 	-rm -rf '$(TESTROOT)' tests/bin
 CLEAN_LOCAL += clean-testroot
+EXTRA_DIST += tests/lib.sh
