@@ -1,0 +1,49 @@
+# src/leasexec: the setuid program, one file per stage.
+LEASEXEC_SOURCES = \
+	src/leasexec/leasexec.h src/leasexec/compat.h \
+	src/leasexec/main.c src/leasexec/cli.c src/leasexec/cli.h \
+	src/leasexec/hygiene.c src/leasexec/hygiene.h \
+	src/leasexec/priv.c src/leasexec/priv.h \
+	src/leasexec/request.c src/leasexec/request.h src/leasexec/list.c \
+	src/leasexec/plan.c src/leasexec/plan.h src/leasexec/planprint.c \
+	src/leasexec/cgroup.c src/leasexec/cgroup.h \
+	src/leasexec/ns.c src/leasexec/ns.h \
+	src/leasexec/landlock.c src/leasexec/landlock.h \
+	src/leasexec/seccomp.c src/leasexec/seccomp.h \
+	src/leasexec/apply.c src/leasexec/apply.h \
+	src/leasexec/supervise.c src/leasexec/supervise.h \
+	src/leasexec/output.c src/leasexec/output.h \
+	src/leasexec/events.c src/leasexec/events.h \
+	src/leasexec/artifacts.c src/leasexec/artifacts.h \
+	src/lib/paths.c
+LEASEXEC_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS) $(SECCOMP_CFLAGS)
+LEASEXEC_LIBS = $(LIBCALYX) $(SECCOMP_LIBS)
+
+bin_PROGRAMS += leasexec
+leasexec_SOURCES = $(LEASEXEC_SOURCES)
+leasexec_CFLAGS = $(LEASEXEC_CFLAGS)
+leasexec_LDADD = $(LEASEXEC_LIBS)
+
+# The same program compiled against the private test prefix (tests/root).
+check_PROGRAMS += tests/bin/leasexec
+tests_bin_leasexec_SOURCES = $(LEASEXEC_SOURCES)
+tests_bin_leasexec_CPPFLAGS = $(AM_CPPFLAGS) -DCALYX_TEST_PATHS
+tests_bin_leasexec_CFLAGS = $(LEASEXEC_CFLAGS)
+tests_bin_leasexec_LDADD = $(LEASEXEC_LIBS)
+
+# --enable-setuid-install: leasexec is installed setuid root (as root, or under
+# fakeroot for packaging); otherwise make install says what to do.
+install-leasexec-setuid:
+if SETUID_INSTALL
+	@if [ "$$(id -u)" = 0 ]; then \
+	  chown root:root '$(DESTDIR)$(bindir)/leasexec' && \
+	  chmod 4755 '$(DESTDIR)$(bindir)/leasexec' && \
+	  echo "leasexec: installed setuid root: $(DESTDIR)$(bindir)/leasexec"; \
+	else \
+	  echo "leasexec: not root: $(DESTDIR)$(bindir)/leasexec is NOT setuid" >&2; \
+	  echo "hint: chown root:root and chmod 4755 it, or run make install as root" >&2; \
+	fi
+else
+	@echo "leasexec: installed without the setuid bit (configure --enable-setuid-install)"
+endif
+INSTALL_EXEC_HOOKS += install-leasexec-setuid

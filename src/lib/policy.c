@@ -508,6 +508,30 @@ const struct profile *policy_profile(const struct policy *p, const char *name)
 	return NULL;
 }
 
+static int strv_append(char ***v, const char *s)
+{
+	size_t n = strv_len(*v);
+	char **nv = realloc(*v, (n + 2) * sizeof(char *));
+
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	nv[n] = strdup(s);
+	nv[n + 1] = NULL;
+	return nv[n] ? 0 : -ENOMEM;
+}
+
+int policy_protect(struct policy *p, const char *const *writable, const char *const *commands)
+{
+	for (; writable && *writable; writable++)
+		if (strv_append(&p->never_writable, *writable) < 0)
+			return -ENOMEM;
+	for (; commands && *commands; commands++)
+		if (strv_append(&p->never_commands, *commands) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
 /* ---- deciding (pure) -------------------------------------------------- */
 
 static bool strv_contains(char *const *v, const char *s)

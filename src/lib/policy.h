@@ -138,6 +138,8 @@ int policy_decide(const struct lease *l, const struct request *req, const struct
 /* Resolve argv0 against the lease's commands (d->cmd_index, d->cmd_path). */
 int policy_match_command(const struct lease *l, const struct request *req, struct decision *d);
 
+/* Add the installation's own paths: never writable by a run, never a command. */
+int policy_protect(struct policy *p, const char *const *writable, const char *const *commands);
 /* Is name never to be passed in the environment (built-in list + policy)? */
 bool policy_env_never(const struct policy *p, const char *name);
 

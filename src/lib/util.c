@@ -13,6 +13,18 @@
 
 #include "util.h"
 
+/*
+ * Messages quote what they were given (keys, names, paths from a lease):
+ * control bytes become '?' so a message stays one line and carries no
+ * terminal escapes, whoever prints it.
+ */
+static void one_line(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
 int err_set(struct calyx_err *err, int code, const char *where, const char *fmt, ...)
 {
 	va_list ap;
@@ -27,6 +39,8 @@ int err_set(struct calyx_err *err, int code, const char *where, const char *fmt,
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
 	err->hint[0] = '\0';
+	one_line(err->where);
+	one_line(err->msg);
 	return code;
 }
 
@@ -39,6 +53,7 @@ void err_hint(struct calyx_err *err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err->hint, sizeof(err->hint), fmt, ap);
 	va_end(ap);
+	one_line(err->hint);
 }
 
 void err_clear(struct calyx_err *err)
@@ -426,6 +441,29 @@ bool str_valid_utf8(const char *str, size_t n)
 		s += need + 1;
 	}
 	return true;
+}
+
+char *str_utf8_safe(const char *s)
+{
+	size_t n = strlen(s), o = 0;
+	char *out = malloc(4 * n + 1);
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (!out)
+		return NULL;
+	while (*p) {
+		size_t len = *p < 0x80 ? 1 : *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : 2;
+
+		if (strnlen((const char *)p, len) == len && str_valid_utf8((const char *)p, len)) {
+			memcpy(out + o, p, len);
+			o += len;
+			p += len;
+		} else {
+			o += (size_t)sprintf(out + o, "\\x%02x", *p++);
+		}
+	}
+	out[o] = '\0';
+	return out;
 }
 
 char **strv_split_ws(const char *s)

@@ -111,6 +111,9 @@ bool str_is_printable_ascii(const char *s);
 bool str_copy(char *dst, size_t n, const char *src);
 bool str_valid_utf8(const char *s, size_t n);
 
+/* A copy of s that is valid UTF-8: bytes that are not become "\xNN" text. */
+char *str_utf8_safe(const char *s);
+
 /* Split a string on ASCII whitespace into a NULL-terminated vector. */
 char **strv_split_ws(const char *s);
 void strv_free(char **v);

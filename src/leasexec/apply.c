@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * apply: the child, from clone to execveat, in the fixed order of STYLE
+ * habit 5.  It allocates nothing the plan did not already prepare; a step
+ * that fails writes (stage, errno, message) to the CLOEXEC report pipe and
+ * the child exits 125 before exec: never a partial sandbox.
+ */
+#include "config.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "apply.h"
+#include "compat.h"
+
+#ifndef AT_EMPTY_PATH
+#define AT_EMPTY_PATH 0x1000
+#endif
+
+_Static_assert(sizeof(struct child_report) <= 4096, "a report must be one atomic pipe write");
+
+static _Noreturn void child_fail(const struct child_io *io, enum stage s,
+				 const struct calyx_err *err)
+{
+	struct child_report rep = { .stage = s, .code = err->code };
+
+	str_copy(rep.where, sizeof(rep.where), err->where);
+	str_copy(rep.msg, sizeof(rep.msg), err->msg);
+	if (write(io->report_fd, &rep, sizeof(rep)) < 0) {
+		/* nothing else to do: the parent sees a 125 without detail */
+	}
+	_exit(EXIT_FAILED);
+}
+
+static int set_rlimits(const struct plan *p, struct calyx_err *err)
+{
+	for (int r = 0; r < RLIM_NLIMITS; r++) {
+		struct rlimit want = p->rlim[r], have;
+
+		if (setrlimit(r, &want) == 0)
+			continue;
+		/* without CAP_SYS_RESOURCE: the lower of the wanted and the current hard limit */
+		if (getrlimit(r, &have) < 0)
+			return err_set(err, errno, "rlimits", "getrlimit(%d): %s", r, strerror(errno));
+		if (want.rlim_max > have.rlim_max)
+			want.rlim_max = have.rlim_max;
+		if (want.rlim_cur > want.rlim_max)
+			want.rlim_cur = want.rlim_max;
+		if (setrlimit(r, &want) < 0)
+			return err_set(err, errno, "rlimits", "setrlimit(%d): %s", r, strerror(errno));
+	}
+	return 0;
+}
+
+static int wire_stdio(const struct child_io *io, struct calyx_err *err)
+{
+	if (io->out_fd >= 0 && dup2(io->out_fd, 1) < 0)
+		return err_set(err, errno, "stdout", "dup2: %s", strerror(errno));
+	if (io->err_fd >= 0 && dup2(io->err_fd, 2) < 0)
+		return err_set(err, errno, "stderr", "dup2: %s", strerror(errno));
+	return 0;
+}
+
+static void restore_signals(void)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	sigset_t none;
+
+	sigemptyset(&dfl.sa_mask);
+	/* the supervisor ignores these; the command gets the defaults */
+	sigaction(SIGPIPE, &dfl, NULL);
+	sigaction(SIGXFSZ, &dfl, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static int exec_fd(const struct plan *p, struct calyx_err *err)
+{
+	/* a script's interpreter opens /dev/fd/N: that fd must survive exec */
+	if (p->script && fcntl(p->cmd_fd, F_SETFD, 0) < 0)
+		return err_set(err, errno, p->cmd_path, "fcntl: %s", strerror(errno));
+	restore_signals();
+	syscall(SYS_execveat, p->cmd_fd, "", p->argv, p->envp, AT_EMPTY_PATH);
+	return err_set(err, errno, p->cmd_path, "execveat: %s", strerror(errno));
+}
+
+_Noreturn void apply_child(const struct plan *p, const struct child_io *io)
+{
+	struct calyx_err err = { 0 };
+	char go;
+
+	/* 1. cgroup: the clone placed us in the run's v2 node (CLONE_INTO_CGROUP) or the
+	 *    parent moves us there, with the v1 nodes, before it sends "go" below. */
+	/* 2. namespaces exist since clone; fill them while we are still root */
+	if ((p->clone_flags & CLONE_NEWNS) &&
+	    ns_private_tmp(p->tmp, p->binds, p->n_binds, &err) < 0)
+		child_fail(io, STAGE_MOUNTS, &err);
+	if (p->lo_up && ns_loopback_up(&err) < 0)
+		child_fail(io, STAGE_NETWORK, &err);
+	/* wait until the parent has attached v1 cgroups, registered the run with the
+	 * sentinel and made the STARTED audit record durable; EOF: it gave up */
+	if (read(io->go_fd, &go, 1) != 1)
+		_exit(EXIT_FAILED);
+	if (wire_stdio(io, &err) < 0)
+		child_fail(io, STAGE_EXEC, &err);
+	/* 3. rlimits while we may still raise them */
+	if (set_rlimits(p, &err) < 0)
+		child_fail(io, STAGE_RLIMITS, &err);
+	/* 4. new session: no controlling terminal, so no TIOCSTI into the caller's tty */
+	if (setsid() < 0) {
+		err_set(&err, errno, "setsid", "%s", strerror(errno));
+		child_fail(io, STAGE_SETSID, &err);
+	}
+	/* 5. identity: groups, gid, uid (and caps for run_as root), verified */
+	if (priv_switch(&p->id, &err) < 0)
+		child_fail(io, STAGE_IDS, &err);
+	/* credentials changed: the parent-death signal was reset, set it now */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != io->parent) {
+		err_set(&err, ESRCH, "supervisor", "the supervisor is gone");
+		child_fail(io, STAGE_IDS, &err);
+	}
+	umask(p->umask);
+	/* 6. no_new_privs: no setuid or file-capability gain from here on; Landlock and
+	 *    seccomp need it as unprivileged processes */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		err_set(&err, errno, "no_new_privs", "%s", strerror(errno));
+		child_fail(io, STAGE_NNP, &err);
+	}
+	/* 7. Landlock: opens paths for child-side rules, so before seccomp */
+	if (ll_apply(&p->ll, &err) < 0)
+		child_fail(io, STAGE_LANDLOCK, &err);
+	/* 8. seccomp last: nothing after it but execveat */
+	if (p->layer[LAYER_SECCOMP].state == LS_APPLIED && sc_apply(&p->sc, &err) < 0)
+		child_fail(io, STAGE_SECCOMP, &err);
+	/* 9. the fd that was opened, checked and hashed */
+	exec_fd(p, &err);
+	child_fail(io, STAGE_EXEC, &err);
+}

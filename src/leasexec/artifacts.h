@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: ISC */
+/* artifacts: the run directory and meta.json (DESIGN §7).  See artifacts.c. */
+#ifndef LEASEXEC_ARTIFACTS_H
+#define LEASEXEC_ARTIFACTS_H
+
+#include "audit.h"
+#include "json.h"
+#include "supervise.h"
+
+int art_open_logs(struct run *r, const struct plan *p, int *out, int *err);
+cJSON *art_outcome_json(const struct sup *s, int exit_code);
+/* meta.json and exit_code.txt; sentinel (owned, may be NULL) is its summary. */
+int art_finish(struct run *r, const struct plan *p, const struct sup *s,
+	       const struct audit_result *ar, int exit_code, cJSON *sentinel);
+
+#endif

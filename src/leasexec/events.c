@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: ISC */
+/* events: see events.h.  argv and other caller strings are made valid UTF-8
+ * first; the audit module's canonical writer escapes the rest. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "artifacts.h"
+#include "events.h"
+#include "paths.h"
+
+static void ctx(const struct run *r, struct audit_ctx *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->log_path = calyx_paths.audit_log;
+	a->key_path = calyx_paths.audit_key;
+	a->host = r->host[0] ? r->host : "localhost";
+	a->uid = r->caller.uid;
+	a->user = r->caller.user[0] ? r->caller.user : "?";
+	a->seal_every = r->policy_loaded ? r->policy.audit_seal_every : 64;
+	a->rotate_size = r->policy_loaded ? r->policy.audit_rotate_size : 0;
+	a->syslog = r->policy_loaded ? r->policy.audit_syslog : true;
+}
+
+static void add_safe(cJSON *o, const char *k, const char *v)
+{
+	_cleanup_free_ char *s = str_utf8_safe(v ? v : "");
+
+	cJSON_AddStringToObject(o, k, s ? s : "?");
+}
+
+static cJSON *argv_json(char *const *argv)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (; a && argv && *argv; argv++) {
+		_cleanup_free_ char *s = str_utf8_safe(*argv);
+
+		cJSON_AddItemToArray(a, cJSON_CreateString(s ? s : "?"));
+	}
+	return a;
+}
+
+static cJSON *request_json(const struct run *r)
+{
+	cJSON *d = cJSON_CreateObject();
+
+	if (r->cli.argv)
+		cJSON_AddItemToObject(d, "argv", argv_json(r->cli.argv));
+	add_safe(d, "cwd", r->caller.cwd);
+	if (r->caller.tty[0])
+		add_safe(d, "tty", r->caller.tty);
+	return d;
+}
+
+static const char *lease_ref(const struct run *r)
+{
+	return r->lease_id[0] ? r->lease_id : NULL;
+}
+
+static int append(const struct run *r, const struct audit_event *ev, size_t n, bool seal,
+		  struct audit_result *ar)
+{
+	struct audit_ctx a;
+	struct calyx_err err = { 0 };
+	int e;
+
+	ctx(r, &a);
+	e = audit_append(&a, ev, n, seal, ar, &err);
+	if (e < 0)
+		fprintf(stderr, "leasexec: audit: %s: %s\n", err.where, err.msg);
+	return e;
+}
+
+int ev_denied(struct run *r, struct audit_result *ar)
+{
+	_cleanup_cjson_ cJSON *d = request_json(r);
+	struct audit_event ev = { "lease_event.DENIED", lease_ref(r), NULL, d };
+
+	add_safe(d, "clause", r->dec.clause);
+	add_safe(d, "reason", r->dec.reason);
+	return append(r, &ev, 1, true, ar);
+}
+
+int ev_failed(struct run *r, struct audit_result *ar)
+{
+	_cleanup_cjson_ cJSON *d = request_json(r);
+	struct audit_event ev = { "exec_event.FAILED", lease_ref(r), r->run_id[0] ? r->run_id : NULL,
+				  d };
+
+	cJSON_AddStringToObject(d, "stage", stage_name(r->stage));
+	add_safe(d, "where", r->err.where);
+	add_safe(d, "error", r->err.msg);
+	return append(r, &ev, 1, true, ar);
+}
+
+static cJSON *verified_json(const struct run *r, bool dry)
+{
+	cJSON *d = request_json(r), *s = cJSON_AddArrayToObject(d, "signers");
+
+	for (size_t i = 0; i < r->lease.n_signers; i++)
+		cJSON_AddItemToArray(s, cJSON_CreateString(r->lease.signers[i].kid));
+	cJSON_AddStringToObject(d, "command", r->dec.cmd_path);
+	if (r->dec.profile)
+		cJSON_AddStringToObject(d, "profile", r->dec.profile->name);
+	if (dry)
+		cJSON_AddBoolToObject(d, "dry_run", true);
+	return d;
+}
+
+int ev_dry_run(struct run *r, const struct plan *p)
+{
+	_cleanup_cjson_ cJSON *d = verified_json(r, true);
+	struct audit_event ev = { "lease_event.VERIFIED", r->lease.id, NULL, d };
+
+	return append(r, &ev, 1, true, NULL);
+}
+
+int ev_start(struct run *r, const struct plan *p, const struct sup *s, struct audit_result *ar)
+{
+	_cleanup_cjson_ cJSON *v = verified_json(r, false), *u = cJSON_CreateObject();
+	_cleanup_cjson_ cJSON *st = cJSON_CreateObject();
+	struct audit_event ev[3] = {
+		{ "lease_event.VERIFIED", r->lease.id, r->run_id, v },
+		{ "lease_event.USED", r->lease.id, r->run_id, u },
+		{ "exec_event.STARTED", r->lease.id, r->run_id, st },
+	};
+
+	cJSON_AddNumberToObject(u, "use", (double)r->use);
+	cJSON_AddNumberToObject(u, "max_uses", (double)r->lease.max_uses);
+	cJSON_AddNumberToObject(st, "pid", s->pid > 0 ? s->pid : -s->pid);
+	cJSON_AddStringToObject(st, "run_as", p->run_as);
+	cJSON_AddNumberToObject(st, "cgroup_id", (double)p->cg.id);
+	cJSON_AddItemToObject(st, "layers", plan_layers_json(p));
+	return append(r, ev, ARRAY_SIZE(ev), false, ar);
+}
+
+int ev_end(struct run *r, const struct plan *p, const struct sup *s, int exit_code,
+	   struct audit_result *ar)
+{
+	_cleanup_cjson_ cJSON *d = art_outcome_json(s, exit_code);
+	const char *type = "exec_event.EXITED";
+	struct audit_event ev = { NULL, r->lease.id, r->run_id, d };
+
+	if (s->failed)
+		type = "exec_event.FAILED";
+	else if (s->kill == KILL_WALL || s->kill == KILL_EXPIRY)
+		type = "exec_event.TIMEOUT";
+	else if (s->kill)
+		type = "exec_event.KILLED";
+	ev.type = type;
+	cJSON_AddNumberToObject(d, "duration_ms", (double)(s->end_ms - s->start_ms));
+	if (p->capture) {
+		cJSON_AddStringToObject(d, "stdout_sha256", s->out[0].sha_hex);
+		cJSON_AddStringToObject(d, "stderr_sha256", s->out[1].sha_hex);
+	}
+	return append(r, &ev, 1, true, ar);
+}

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * plan: everything the child will do, resolved before fork (STYLE habit 4).
+ * plan_compute() resolves identities, filters the environment, probes the
+ * kernel, opens every Landlock path and compiles the seccomp filter: no
+ * privileged change, so `leasexec -n` prints exactly this.  plan_prepare()
+ * then makes the changes the run needs (cgroup, run directory).
+ */
+#ifndef LEASEXEC_PLAN_H
+#define LEASEXEC_PLAN_H
+
+#include <limits.h>
+#include <sys/resource.h>
+
+#include "cgroup.h"
+#include "landlock.h"
+#include "leasexec.h"
+#include "ns.h"
+#include "priv.h"
+#include "seccomp.h"
+
+enum layer_state {
+	LS_APPLIED,
+	LS_DEGRADED, /* best effort: not (fully) available here */
+	LS_OFF,      /* not wanted by this lease or switched off by policy */
+};
+
+struct layer {
+	enum layer_req req;
+	enum layer_state state;
+	char detail[256];
+};
+
+struct plan {
+	struct identity id;
+	char run_as[64];
+	char run_as_home[1024];
+	int cmd_fd;                 /* borrowed from struct run */
+	bool script;
+	const char *cmd_path;
+	char *const *argv;
+	char **envp;
+	char **env_removed;         /* names dropped from the caller's environment */
+	mode_t umask;
+	const char *cwd;
+	/* cgroup */
+	struct cg_layout cgl;
+	struct cg_run cg;
+	bool cg_made;
+	struct limits lim;
+	/* namespaces */
+	uint64_t clone_flags;
+	bool tmp[NS_TMP_DIRS];
+	bool lo_up;
+	struct ns_bind *binds;
+	size_t n_binds;
+	/* rlimits of the child */
+	struct rlimit rlim[RLIM_NLIMITS];
+	struct ll_plan ll;
+	struct sc_plan sc;
+	struct layer layer[LAYER__MAX];
+	/* supervision */
+	uint64_t wall_ms;           /* 0: none */
+	uint64_t expiry_at_ms;      /* monotonic deadline of expiry: kill; 0: none */
+	uint64_t output_cap;        /* bytes per stream kept in the artifacts; 0: unlimited */
+	bool capture;
+	enum net_mode net;
+	char run_dir[PATH_MAX];
+};
+
+int plan_compute(struct run *r, struct plan *p);
+int plan_prepare(struct run *r, struct plan *p);
+void plan_free(struct plan *p);
+/* -n: the plan for people, or as JSON. */
+void plan_print(const struct run *r, const struct plan *p, bool json);
+cJSON *plan_layers_json(const struct plan *p);
+
+#endif

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * seccomp: see seccomp.h.  Default allow with a deny list: mount and module
+ * loading, BPF, ptrace and cross-process memory access, kexec, keyrings,
+ * userfaultfd, io_uring, namespace creation (unshare, setns, clone with
+ * CLONE_NEW*; clone3 answers ENOSYS so libc falls back to clone), TIOCSTI and
+ * TIOCLINUX.  Other architectures' entry points (32-bit, x32) are refused
+ * by the architecture check.
+ */
+#include "config.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <linux/seccomp.h>
+
+#include <seccomp.h>
+
+#include "seccomp.h"
+
+#ifndef TIOCSTI
+#define TIOCSTI 0x5412
+#endif
+#ifndef TIOCLINUX
+#define TIOCLINUX 0x541C
+#endif
+#ifndef CLONE_NEWCGROUP
+#define CLONE_NEWCGROUP 0x02000000
+#endif
+
+const char *const sc_builtin_deny[] = {
+	"mount", "umount", "umount2", "pivot_root", "chroot", "fsopen", "fsconfig", "fsmount",
+	"fspick", "move_mount", "open_tree", "mount_setattr", "swapon", "swapoff", "reboot",
+	"kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
+	"create_module", "bpf", "perf_event_open", "ptrace", "process_vm_readv",
+	"process_vm_writev", "pidfd_getfd", "kcmp", "keyctl", "add_key", "request_key",
+	"userfaultfd", "io_uring_setup", "io_uring_enter", "io_uring_register", "unshare",
+	"setns", "open_by_handle_at", "name_to_handle_at", "settimeofday", "clock_settime",
+	"clock_adjtime", "adjtimex", "acct", "quotactl", "quotactl_fd", "lookup_dcookie",
+	"nfsservctl", "iopl", "ioperm", "uselib", "syslog", "vhangup", "modify_ldt",
+	"fanotify_init", "_sysctl", "get_kernel_syms", "query_module", NULL,
+};
+
+static const unsigned long ns_flags[] = {
+	CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID,
+	CLONE_NEWNET,
+};
+
+static bool in_list(char *const *v, const char *s)
+{
+	for (; v && *v; v++)
+		if (strcmp(*v, s) == 0)
+			return true;
+	return false;
+}
+
+static uint32_t deny_action(const struct policy *p)
+{
+	switch (p->sc_action) {
+	case SC_ACTION_KILL: return SCMP_ACT_KILL_PROCESS;
+	case SC_ACTION_LOG: return SCMP_ACT_LOG;
+	case SC_ACTION_ERRNO:
+	default: return SCMP_ACT_ERRNO(EPERM);
+	}
+}
+
+static int deny_name(scmp_filter_ctx ctx, const char *name, uint32_t act, bool must_exist,
+		     size_t *n, struct calyx_err *err)
+{
+	int nr = seccomp_syscall_resolve_name(name);
+
+	if (nr == __NR_SCMP_ERROR) {
+		if (must_exist)
+			return err_set(err, EINVAL, "policy.seccomp.deny", "unknown syscall \"%s\"",
+				       name);
+		return 0; /* a built-in name this architecture does not have */
+	}
+	if (nr < 0)
+		return 0; /* pseudo syscall: not on this architecture */
+	if (seccomp_rule_add(ctx, act, nr, 0) < 0)
+		return err_set(err, EINVAL, "seccomp", "cannot add a rule for %s", name);
+	(*n)++;
+	return 0;
+}
+
+static int arg_rules(scmp_filter_ctx ctx, const struct policy *p, uint32_t act,
+		     struct calyx_err *err)
+{
+	int e = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(ns_flags) && e == 0; i++)
+		e = seccomp_rule_add(ctx, act, SCMP_SYS(clone), 1,
+				     SCMP_A0(SCMP_CMP_MASKED_EQ, ns_flags[i], ns_flags[i]));
+	/* clone3 passes flags in memory a filter cannot read: make libc use clone */
+	if (e == 0 && !in_list(p->sc_allow, "clone3"))
+		e = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+	if (e == 0)
+		e = seccomp_rule_add(ctx, act, SCMP_SYS(ioctl), 1,
+				     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCSTI));
+	if (e == 0)
+		e = seccomp_rule_add(ctx, act, SCMP_SYS(ioctl), 1,
+				     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCLINUX));
+	return e < 0 ? err_set(err, -e, "seccomp", "cannot add argument rules: %s",
+			       strerror(-e)) : 0;
+}
+
+static int export(scmp_filter_ctx ctx, struct sc_plan *sc, struct calyx_err *err)
+{
+	_cleanup_close_ int fd = (int)syscall(SYS_memfd_create, "calyx-seccomp", MFD_CLOEXEC);
+	_cleanup_buf_ struct buf b = { 0 };
+	int e;
+
+	if (fd < 0)
+		return err_set(err, errno, "seccomp", "memfd_create: %s", strerror(errno));
+	e = seccomp_export_bpf(ctx, fd);
+	if (e < 0)
+		return err_set(err, -e, "seccomp", "cannot export the filter: %s", strerror(-e));
+	if (lseek(fd, 0, SEEK_SET) < 0 || read_fd_bounded(fd, 1 << 20, &b) < 0 ||
+	    b.len % sizeof(struct sock_filter) || b.len / sizeof(struct sock_filter) > 0xffff)
+		return err_set(err, EIO, "seccomp", "cannot read the exported filter");
+	sc->len = (unsigned short)(b.len / sizeof(struct sock_filter));
+	sc->insns = malloc(b.len);
+	if (!sc->insns)
+		return err_set(err, ENOMEM, "seccomp", "out of memory");
+	memcpy(sc->insns, b.data, b.len);
+	return 0;
+}
+
+int sc_plan_build(const struct policy *p, struct sc_plan *sc, struct calyx_err *err)
+{
+	uint32_t act = deny_action(p);
+	scmp_filter_ctx ctx;
+	int e = 0;
+
+	memset(sc, 0, sizeof(*sc));
+	snprintf(sc->action, sizeof(sc->action), "%s",
+		 p->sc_action == SC_ACTION_KILL ? "kill" : p->sc_action == SC_ACTION_LOG ? "log"
+											: "errno");
+	ctx = seccomp_init(SCMP_ACT_ALLOW);
+	if (!ctx)
+		return err_set(err, ENOMEM, "seccomp", "seccomp_init failed");
+	/* foreign architectures (x86 32-bit, x32) never reach the allow path */
+	if (seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, p->sc_action == SC_ACTION_ERRNO ?
+			     SCMP_ACT_ERRNO(EPERM) : SCMP_ACT_KILL_PROCESS) < 0 ||
+	    seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0) < 0)
+		e = err_set(err, EINVAL, "seccomp", "cannot set filter attributes");
+	for (size_t i = 0; e == 0 && sc_builtin_deny[i]; i++)
+		if (!in_list(p->sc_allow, sc_builtin_deny[i]))
+			e = deny_name(ctx, sc_builtin_deny[i], act, false, &sc->n_denied, err);
+	for (size_t i = 0; e == 0 && p->sc_deny && p->sc_deny[i]; i++)
+		if (!in_list((char *const *)sc_builtin_deny, p->sc_deny[i]))
+			e = deny_name(ctx, p->sc_deny[i], act, true, &sc->n_denied, err);
+	if (e == 0)
+		e = arg_rules(ctx, p, act, err);
+	if (e == 0)
+		e = export(ctx, sc, err);
+	seccomp_release(ctx);
+	return e;
+}
+
+int sc_apply(const struct sc_plan *sc, struct calyx_err *err)
+{
+	struct sock_fprog prog = { .len = sc->len, .filter = sc->insns };
+
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+		return err_set(err, errno, "seccomp", "cannot load the filter: %s", strerror(errno));
+	return 0;
+}
+
+void sc_plan_free(struct sc_plan *sc)
+{
+	free(sc->insns);
+	sc->insns = NULL;
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * seccomp: the only user of libseccomp.  The parent compiles the filter
+ * (native architecture only, the built-in deny list plus the policy's) into
+ * a classic BPF program; the child loads that program last, just before
+ * execveat, with no allocation after fork.
+ */
+#ifndef LEASEXEC_SECCOMP_H
+#define LEASEXEC_SECCOMP_H
+
+#include <linux/filter.h>
+
+#include "policy.h"
+#include "util.h"
+
+struct sc_plan {
+	struct sock_filter *insns;
+	unsigned short len;
+	size_t n_denied;       /* syscalls on the deny list for this arch */
+	char action[16];       /* "errno", "kill" or "log" */
+};
+
+int sc_plan_build(const struct policy *p, struct sc_plan *ret, struct calyx_err *err);
+int sc_apply(const struct sc_plan *sc, struct calyx_err *err);
+void sc_plan_free(struct sc_plan *sc);
+/* The built-in deny list (names), NULL-terminated, for the plan and docs. */
+extern const char *const sc_builtin_deny[];
+
+#endif

@@ -1,0 +1,370 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * supervise: see supervise.h.  One poll loop over: a signalfd (terminal and
+ * job-control signals, SIGCHLD), the child's pidfd, the run's output pipes,
+ * the caller's sinks, and an inotify watch on the revocation list and the
+ * kill switch, with a one-second fallback re-check of both.
+ */
+#include "config.h"
+
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "compat.h"
+#include "paths.h"
+#include "runstate.h"
+#include "supervise.h"
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH,
+				 SIGTSTP, SIGTTIN, SIGTTOU, SIGCONT };
+
+const char *kill_reason_name(enum kill_reason k)
+{
+	static const char *const names[] = { "", "wall", "expiry", "revoked", "killswitch",
+					     "sentinel" };
+
+	return (unsigned)k < ARRAY_SIZE(names) ? names[k] : "?";
+}
+
+static void block_signals(sigset_t *set)
+{
+	struct sigaction ign = { .sa_handler = SIG_IGN };
+
+	sigemptyset(set);
+	for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++)
+		sigaddset(set, forwarded[i]);
+	sigaddset(set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, set, NULL);
+	/* our own writes report EPIPE and EFBIG instead of killing the supervisor */
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGPIPE, &ign, NULL);
+	sigaction(SIGXFSZ, &ign, NULL);
+}
+
+static pid_t do_clone(struct plan *p, int *pidfd, bool *placed)
+{
+	struct clone_args ca = {
+		.flags = p->clone_flags | CLONE_PIDFD,
+		.pidfd = (uint64_t)(uintptr_t)pidfd,
+		.exit_signal = SIGCHLD,
+	};
+	pid_t pid;
+
+	if (p->cg_made) {
+		ca.flags |= CLONE_INTO_CGROUP;
+		ca.cgroup = (uint64_t)p->cg.v2_fd;
+	}
+	pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+	*placed = pid > 0 && p->cg_made;
+	if (pid >= 0 || (errno != ENOSYS && errno != E2BIG && errno != EINVAL))
+		return pid;
+	/* before 5.7 (no CLONE_INTO_CGROUP) or 5.3 (no clone3): classic clone,
+	 * and the parent moves the child into its v2 node before "go" */
+	*pidfd = -1;
+	return (pid_t)syscall(SYS_clone, (unsigned long)(p->clone_flags | SIGCHLD), 0, 0, 0, 0);
+}
+
+static int make_pipes(struct plan *p, int go[2], int rep[2], int out[2], int err[2])
+{
+	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(rep, O_CLOEXEC) < 0)
+		return -errno;
+	out[0] = out[1] = err[0] = err[1] = -1;
+	if (!p->capture)
+		return 0;
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
+		return -errno;
+	/* bigger pipes: fewer wakeups when a run writes a lot */
+	fcntl(out[0], F_SETPIPE_SZ, 1 << 20);
+	fcntl(err[0], F_SETPIPE_SZ, 256 << 10);
+	return 0;
+}
+
+static void close_pair(int fds[2])
+{
+	for (int i = 0; i < 2; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	fds[0] = fds[1] = -1;
+}
+
+int sup_spawn(struct run *r, struct plan *p, struct sup *s, int out_file, int err_file)
+{
+	int go[2], rep[2], out[2], err[2], e;
+	sigset_t set;
+
+	memset(s, 0, sizeof(*s));
+	s->pidfd = s->sigfd = s->inofd = s->go_wr = s->report_rd = -1;
+	s->out[0].in = s->out[1].in = s->out[0].file = s->out[1].file = -1;
+	if ((e = make_pipes(p, go, rep, out, err)) < 0)
+		return err_set(&r->err, e, "pipe", "%s", strerror(-e));
+	block_signals(&set);
+	s->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	clock_gettime(CLOCK_REALTIME, &s->start_rt);
+	s->start_ms = mono_now_ms();
+	s->pid = do_clone(p, &s->pidfd, &s->placed);
+	if (s->pid < 0)
+		return err_set(&r->err, errno, "clone", "cannot create the run's process: %s",
+			       strerror(errno));
+	if (s->pid == 0) {
+		struct child_io io = { go[0], rep[1], out[1], err[1], getppid() };
+
+		apply_child(p, &io);
+	}
+	s->go_wr = go[1];
+	s->report_rd = rep[0];
+	close(go[0]);
+	close(rep[1]);
+	if (p->capture) {
+		close(out[1]);
+		close(err[1]);
+		if (out_init(&s->out[0], 1, out_file, p->output_cap, r->caller.uid, r->caller.gid) < 0 ||
+		    out_init(&s->out[1], 2, err_file, p->output_cap, r->caller.uid, r->caller.gid) < 0)
+			return err_set(&r->err, ENOMEM, "output", "out of memory");
+		s->out[0].in = out[0];
+		s->out[1].in = err[0];
+	} else {
+		close(out_file);
+		close(err_file);
+		close_pair(out);
+		close_pair(err);
+	}
+	if (s->pidfd < 0)
+		s->pidfd = (int)syscall(SYS_pidfd_open, s->pid, 0);
+	return 0;
+}
+
+int sup_go(struct run *r, struct sup *s)
+{
+	ssize_t n;
+
+	if (write(s->go_wr, "g", 1) != 1)
+		return -1;
+	close(s->go_wr);
+	s->go_wr = -1;
+	/* the report pipe is CLOEXEC: EOF means execveat succeeded */
+	do
+		n = read(s->report_rd, &s->rep, sizeof(s->rep));
+	while (n < 0 && errno == EINTR);
+	close(s->report_rd);
+	s->report_rd = -1;
+	if (n == 0) {
+		s->started = true;
+		return 0;
+	}
+	s->failed = true;
+	if (n != sizeof(s->rep)) {
+		memset(&s->rep, 0, sizeof(s->rep));
+		s->rep.stage = STAGE_EXEC;
+		s->rep.code = -EIO;
+		snprintf(s->rep.msg, sizeof(s->rep.msg), "the child failed without a report");
+	}
+	return -1;
+}
+
+static void forward(struct sup *s, int sig)
+{
+	/* the run is its own session: its process group id is the child's pid */
+	if (kill(-s->pid, sig) < 0)
+		kill(s->pid, sig);
+	if (sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
+		kill(-s->pid, SIGSTOP);
+		raise(SIGSTOP); /* stop too, so the caller's shell sees the job stopped */
+	}
+}
+
+static void reap(struct sup *s)
+{
+	int st;
+	pid_t w = wait4(s->pid, &st, WNOHANG, &s->ru);
+
+	if (w == s->pid) {
+		s->status = st;
+		s->pid = -s->pid; /* reaped: negative marks it */
+		clock_gettime(CLOCK_REALTIME, &s->end_rt);
+		s->end_ms = mono_now_ms();
+	}
+}
+
+static void on_signals(struct sup *s)
+{
+	struct signalfd_siginfo si;
+
+	while (read(s->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD)
+			continue; /* the pidfd tells us */
+		if (s->pid > 0)
+			forward(s, (int)si.ssi_signo);
+	}
+}
+
+static void kill_run(struct plan *p, struct sup *s, enum kill_reason why)
+{
+	if (!s->kill)
+		s->kill = why;
+	if (p->cg_made)
+		cg_kill(&p->cg, 5000);
+	else if (s->pid > 0)
+		kill(-s->pid, SIGKILL);
+}
+
+static void watch_state(struct sup *s)
+{
+	s->inofd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (s->inofd < 0)
+		return; /* the one-second re-check still runs */
+	inotify_add_watch(s->inofd, calyx_paths.state, IN_MOVED_TO | IN_CLOSE_WRITE);
+	inotify_add_watch(s->inofd, calyx_paths.rundir, IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE);
+}
+
+/* Kill switch on, or the lease revoked?  Unreadable state counts as yes. */
+static enum kill_reason check_state(struct run *r, struct sup *s, bool force)
+{
+	struct revocations rv;
+	struct stat st;
+	bool on = false;
+
+	if (rs_killswitch_get(calyx_paths.killswitch, &on, NULL, 0, NULL) < 0 || on)
+		return KILL_KILLSWITCH;
+	if (!force && stat(calyx_paths.revoked, &st) == 0 && st.st_mtime == s->revoked_mtime)
+		return KILL_NONE;
+	s->revoked_mtime = stat(calyx_paths.revoked, &st) == 0 ? st.st_mtime : 0;
+	if (rs_revocations_load(calyx_paths.revoked, 0, &rv, NULL) < 0)
+		return KILL_REVOKED;
+	on = rs_is_revoked(&rv, r->lease.id);
+	rs_revocations_free(&rv);
+	return on ? KILL_REVOKED : KILL_NONE;
+}
+
+static int next_timeout(const struct plan *p, const struct sup *s, uint64_t now)
+{
+	uint64_t t = now + 1000;
+
+	if (p->wall_ms && s->start_ms + p->wall_ms < t)
+		t = s->start_ms + p->wall_ms;
+	if (p->expiry_at_ms && p->expiry_at_ms < t)
+		t = p->expiry_at_ms;
+	return t > now ? (int)(t - now) : 0;
+}
+
+static enum kill_reason deadline(const struct plan *p, const struct sup *s, uint64_t now)
+{
+	if (p->wall_ms && now >= s->start_ms + p->wall_ms)
+		return KILL_WALL;
+	if (p->expiry_at_ms && now >= p->expiry_at_ms)
+		return KILL_EXPIRY;
+	return KILL_NONE;
+}
+
+enum { PFD_SIG, PFD_PID, PFD_INO, PFD_OUT, PFD_ERR, PFD_SINK_OUT, PFD_SINK_ERR, PFD_N };
+
+static void setup_pfds(struct sup *s, struct pollfd *pfd)
+{
+	pfd[PFD_SIG] = (struct pollfd){ .fd = s->sigfd, .events = POLLIN };
+	pfd[PFD_PID] = (struct pollfd){ .fd = s->pid > 0 ? s->pidfd : -1, .events = POLLIN };
+	pfd[PFD_INO] = (struct pollfd){ .fd = s->inofd, .events = POLLIN };
+	for (int i = 0; i < 2; i++) {
+		pfd[PFD_OUT + i] = (struct pollfd){
+			.fd = out_wants_read(&s->out[i]) ? s->out[i].in : -1, .events = POLLIN };
+		pfd[PFD_SINK_OUT + i] = (struct pollfd){
+			.fd = out_wants_write(&s->out[i]) ? s->out[i].sink : -1, .events = POLLOUT };
+	}
+}
+
+static void handle_io(struct sup *s, const struct pollfd *pfd)
+{
+	for (int i = 0; i < 2; i++) {
+		if (pfd[PFD_OUT + i].revents & (POLLIN | POLLHUP | POLLERR))
+			out_pump(&s->out[i]);
+		if (pfd[PFD_SINK_OUT + i].revents & (POLLOUT | POLLERR | POLLHUP))
+			out_flush(&s->out[i]);
+	}
+}
+
+static void drain_inotify(struct sup *s)
+{
+	char b[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+	while (read(s->inofd, b, sizeof(b)) > 0)
+		;
+}
+
+void sup_loop(struct run *r, struct plan *p, struct sup *s)
+{
+	uint64_t last_check = mono_now_ms();
+	struct pollfd pfd[PFD_N];
+	enum kill_reason k;
+
+	watch_state(s);
+	s->revoked_mtime = 0;
+	if ((k = check_state(r, s, true)) != KILL_NONE)
+		kill_run(p, s, k);
+	while (s->pid > 0) {
+		uint64_t now = mono_now_ms();
+
+		setup_pfds(s, pfd);
+		if (poll(pfd, PFD_N, next_timeout(p, s, now)) < 0 && errno != EINTR)
+			break;
+		now = mono_now_ms();
+		if (pfd[PFD_SIG].revents & POLLIN)
+			on_signals(s);
+		handle_io(s, pfd);
+		if (pfd[PFD_INO].revents & POLLIN)
+			drain_inotify(s);
+		if ((pfd[PFD_INO].revents & POLLIN) || now - last_check >= 1000) {
+			last_check = now;
+			if ((k = check_state(r, s, false)) != KILL_NONE)
+				kill_run(p, s, k);
+		}
+		if ((k = deadline(p, s, now)) != KILL_NONE && !s->kill)
+			kill_run(p, s, k);
+		if (s->pidfd < 0 || (pfd[PFD_PID].revents & POLLIN))
+			reap(s);
+	}
+	/* the main process is gone: nothing else of the run may outlive it */
+	if (p->cg_made && cg_populated(&p->cg)) {
+		s->leftovers = true;
+		cg_kill(&p->cg, 5000);
+	}
+	for (int i = 0; i < 2; i++)
+		out_finish(&s->out[i], 2000);
+}
+
+void sup_abort(struct plan *p, struct sup *s)
+{
+	if (s->go_wr >= 0)
+		close(s->go_wr); /* the child reads EOF and exits */
+	s->go_wr = -1;
+	if (s->pid > 0) {
+		kill(s->pid, SIGKILL);
+		waitpid(s->pid, NULL, 0);
+		s->pid = -s->pid;
+	}
+	if (p->cg_made)
+		cg_kill(&p->cg, 2000);
+}
+
+void sup_free(struct sup *s)
+{
+	int *fds[] = { &s->pidfd, &s->sigfd, &s->inofd, &s->go_wr, &s->report_rd };
+
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+		if (*fds[i] >= 0) {
+			close(*fds[i]);
+			*fds[i] = -1;
+		}
+	out_free(&s->out[0]);
+	out_free(&s->out[1]);
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * supervise: clone the child into its cgroup and namespaces, release it once
+ * everything that must precede exec is done, then watch it to the end:
+ * forward terminal and job-control signals, enforce the wall limit and lease
+ * expiry, kill on revocation and the kill switch, tee its output, and when
+ * the main process ends kill whatever of the run is left (DESIGN §5.5).
+ */
+#ifndef LEASEXEC_SUPERVISE_H
+#define LEASEXEC_SUPERVISE_H
+
+#include <sys/resource.h>
+#include <time.h>
+
+#include "apply.h"
+#include "output.h"
+#include "plan.h"
+
+enum kill_reason {
+	KILL_NONE,
+	KILL_WALL,
+	KILL_EXPIRY,
+	KILL_REVOKED,
+	KILL_KILLSWITCH,
+	KILL_SENTINEL,
+};
+
+struct sup {
+	pid_t pid;
+	int pidfd;
+	int sigfd;
+	int inofd;
+	int go_wr;
+	int report_rd;
+	struct stream out[2];
+	bool placed;             /* clone put the child in its v2 node */
+	bool started;            /* the child exec'd */
+	struct child_report rep; /* when it did not */
+	bool failed;
+	/* results */
+	int status;
+	struct rusage ru;
+	enum kill_reason kill;
+	bool leftovers;          /* processes of the run outlived the main one */
+	uint64_t start_ms, end_ms;
+	struct timespec start_rt, end_rt;
+	time_t revoked_mtime;
+};
+
+const char *kill_reason_name(enum kill_reason k);
+/* Fork the child (it waits for go).  Stdout/stderr files are the artifacts. */
+int sup_spawn(struct run *r, struct plan *p, struct sup *s, int out_file, int err_file);
+/* Let it exec; returns 0 if it did, -1 if it failed before (s->rep says why). */
+int sup_go(struct run *r, struct sup *s);
+/* Watch the run until it is over and nothing of it is left. */
+void sup_loop(struct run *r, struct plan *p, struct sup *s);
+/* Give up on a child that was never released (an error before go). */
+void sup_abort(struct plan *p, struct sup *s);
+void sup_free(struct sup *s);
+
+#endif
