@@ -67,3 +67,9 @@ testroot_lock() {
 tap_done() {
 	[ "$TAP_FAILED" -eq 0 ]
 }
+
+# Trailing plan: the number of tests is known only at the end.
+tap_end() {
+	echo "1..$TAP_N"
+	[ "$TAP_FAILED" -eq 0 ]
+}

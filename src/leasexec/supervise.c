@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -111,6 +112,8 @@ int sup_spawn(struct run *r, struct plan *p, struct sup *s, int out_file, int er
 	if ((e = make_pipes(p, go, rep, out, err)) < 0)
 		return err_set(&r->err, e, "pipe", "%s", strerror(-e));
 	block_signals(&set);
+	/* orphans of the run are reparented to us, not to init: we reap them */
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	s->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	clock_gettime(CLOCK_REALTIME, &s->start_rt);
 	s->start_ms = mono_now_ms();
@@ -185,13 +188,20 @@ static void forward(struct sup *s, int sig)
 	}
 }
 
+/* Reap the main process and any orphan of the run reparented to us. */
 static void reap(struct sup *s)
 {
+	struct rusage ru;
 	int st;
-	pid_t w = wait4(s->pid, &st, WNOHANG, &s->ru);
+	pid_t w;
 
-	if (w == s->pid) {
+	while ((w = wait4(-1, &st, WNOHANG, &ru)) > 0) {
+		if (w != s->pid) {
+			s->orphans_reaped++;
+			continue;
+		}
 		s->status = st;
+		s->ru = ru;
 		s->pid = -s->pid; /* reaped: negative marks it */
 		clock_gettime(CLOCK_REALTIME, &s->end_rt);
 		s->end_ms = mono_now_ms();
@@ -330,14 +340,14 @@ void sup_loop(struct run *r, struct plan *p, struct sup *s)
 		}
 		if ((k = deadline(p, s, now)) != KILL_NONE && !s->kill)
 			kill_run(p, s, k);
-		if (s->pidfd < 0 || (pfd[PFD_PID].revents & POLLIN))
-			reap(s);
+		reap(s);
 	}
 	/* the main process is gone: nothing else of the run may outlive it */
 	if (p->cg_made && cg_populated(&p->cg)) {
 		s->leftovers = true;
 		cg_kill(&p->cg, 5000);
 	}
+	reap(s); /* the ones just killed */
 	for (int i = 0; i < 2; i++)
 		out_finish(&s->out[i], 2000);
 }

@@ -42,6 +42,7 @@ struct sup {
 	struct rusage ru;
 	enum kill_reason kill;
 	bool leftovers;          /* processes of the run outlived the main one */
+	unsigned orphans_reaped; /* descendants reparented to us and reaped */
 	uint64_t start_ms, end_ms;
 	struct timespec start_rt, end_rt;
 	time_t revoked_mtime;

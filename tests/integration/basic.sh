@@ -1,0 +1,54 @@
+#!/bin/sh
+# Happy path, artifacts, exit status passthrough, dry run, -L, usage errors.
+. "$CALYX_SRCDIR/tests/lib.sh"
+. "$CALYX_SRCDIR/tests/integration/common.sh"
+
+ID=$(issue --user $ALICE --cmd /bin/echo --cmd /bin/sh --cmd /usr/bin/id --rw "$WORK" --ttl 5m)
+ok "calyx issues a lease for alice" test -n "$ID"
+
+out=$(as_alice "$LEASEXEC" -l "$ID" -- echo hello lease 2>/dev/null)
+ok "the command runs and its stdout reaches the caller" test "$out" = "hello lease"
+RUN=$(last_run)
+D=$T/var/lib/calyx/runs/$RUN
+ok "stdout.log holds the output" test "$(cat "$D/stdout.log")" = "hello lease"
+ok "exit_code.txt is 0" test "$(cat "$D/exit_code.txt")" = 0
+ok "meta.json names run, lease and subject" \
+	test "$(meta '.run + " " + .lease + " " + .identity.subject')" = "$RUN $ID $ALICE"
+ok "meta.json records the stdout hash" \
+	test "$(meta .stdout.sha256)" = "$(sha256sum "$D/stdout.log" | cut -d' ' -f1)"
+ok "meta.json records every layer" test "$(meta '.layers | keys | length')" -ge 10
+ok "the run ran as alice" test "$(as_alice "$LEASEXEC" -q -l "$ID" -- id -un 2>/dev/null)" = $ALICE
+ok "artifacts are root-owned and not writable by alice" \
+	sh -c "[ \"\$(stat -c %U:%a '$D/stdout.log')\" = root:640 ]"
+for t in lease_event.VERIFIED lease_event.USED exec_event.STARTED exec_event.EXITED; do
+	ok "audit has $t for the run" grep -q "\"run\":\"$RUN\".*\"type\":\"$t\"" "$T/var/log/calyx/audit.jsonl"
+done
+
+as_alice "$LEASEXEC" -q -l "$ID" -- sh -c 'exit 3' 2>/dev/null
+ok "exit status passes through" test $? -eq 3
+as_alice "$LEASEXEC" -q -l "$ID" -- sh -c 'kill -TERM $$' 2>/dev/null
+ok "death by signal N exits 128+N" test $? -eq 143
+
+before=$(ls "$T/var/lib/calyx/runs" | wc -l)
+plan=$(as_alice "$LEASEXEC" -n -l "$ID" -- echo x 2>&1)
+ok "-n exits 0" test $? -eq 0
+ok "-n explains the plan" sh -c "printf '%s' \"\$1\" | grep -q 'landlock' && printf '%s' \"\$1\" | grep -q 'run as'" _ "$plan"
+ok "-n changes nothing (no run directory)" test "$(ls "$T/var/lib/calyx/runs" | wc -l)" = "$before"
+ok "-n --json is JSON naming the command" \
+	test "$(as_alice "$LEASEXEC" -n --json -l "$ID" -- echo x 2>/dev/null | jq -r .command)" = /bin/echo
+ok "-L lists the lease" sh -c "cd '$WORK' && setpriv --reuid=$ALICE --regid=$ALICE --init-groups --reset-env -- '$LEASEXEC' -L | grep -q '$ID'"
+ok "-L does not list it for bob" sh -c "cd '$BOB_HOME' && ! setpriv --reuid=$BOB --regid=$BOB --init-groups --reset-env -- '$LEASEXEC' -L | grep -q '$ID'"
+
+as_alice "$LEASEXEC" -l "$ID" >/dev/null 2>&1
+ok "no command is a usage error (64)" test $? -eq 64
+as_alice "$LEASEXEC" --bogus -l "$ID" -- true >/dev/null 2>&1
+ok "an unknown option is a usage error (64)" test $? -eq 64
+as_alice "$LEASEXEC" -l "$ID" -f /etc/passwd -- true >/dev/null 2>&1
+ok "-l and -f together are a usage error (64)" test $? -eq 64
+ok "--help exits 0" sh -c "'$LEASEXEC' --help | grep -q usage"
+ok "--version names the test build" sh -c "'$LEASEXEC' --version | grep -q test"
+ok "usage errors are audited" grep -q '"clause":"usage"' "$T/var/log/calyx/audit.jsonl"
+
+as_alice "$LEASEXEC" -l "$ID" -- /nonexistent/x >/dev/null 2>&1
+ok "a command the lease does not allow is denied, not 'not found'" test $? -eq 77
+tap_end

@@ -1,0 +1,93 @@
+# SPDX-License-Identifier: ISC
+# Integration tests: the test build of leasexec installed setuid root into the
+# private prefix (tests/root), two unprivileged users, and helpers.  Sourced
+# by every tests/integration/*.sh after tests/lib.sh.
+
+need_root
+testroot_lock
+command -v jq >/dev/null || skip_all "jq is needed to read meta.json"
+
+T=$CALYX_TESTROOT
+B=$CALYX_BUILDDIR
+LEASEXEC=$T/bin/leasexec
+CALYX=$B/tests/bin/calyx
+PROBE=$T/bin/probe
+ALICE=calyx-alice
+BOB=calyx-bob
+HOST=$(hostname)
+
+setup_users() {
+	for u in $ALICE $BOB; do
+		id "$u" >/dev/null 2>&1 || useradd -m -s /bin/sh "$u" || return 1
+	done
+	ALICE_HOME=$(getent passwd $ALICE | cut -d: -f6)
+	BOB_HOME=$(getent passwd $BOB | cut -d: -f6)
+	WORK=$ALICE_HOME/calyx-work
+	rm -rf "$WORK"
+	mkdir -p "$WORK" && chown $ALICE: "$WORK"
+}
+
+# A fresh, known state: default policy with both users as invokers, kill
+# switch off, leasexec and the probe installed.
+setup_root() {
+	mkdir -p "$T/bin"
+	install -o root -g root -m 4755 "$B/tests/bin/leasexec" "$LEASEXEC" || return 1
+	install -o root -g root -m 0755 "$B/tests/integration/probe" "$PROBE" || return 1
+	"$CALYX" -q init --force-policy --invoker $ALICE --invoker $BOB >/dev/null || return 1
+	rm -f "$T/run/calyx/killswitch"
+}
+
+setup_users || skip_all "cannot create test users"
+setup_root || skip_all "cannot set up the test prefix"
+
+# Run as a user from a directory (default: alice in her work dir), no shell.
+as() {
+	local user=$1 dir=$2
+	shift 2
+	(cd "$dir" && setpriv --reuid="$user" --regid="$user" --init-groups --reset-env -- "$@")
+}
+as_alice() { as $ALICE "$WORK" "$@"; }
+
+issue() { "$CALYX" -q lease issue "$@"; }
+
+# The newest run directory and a field of its meta.json.
+last_run() { ls -t "$T/var/lib/calyx/runs" | head -n1; }
+meta() { jq -r "$1" "$T/var/lib/calyx/runs/$(last_run)/meta.json"; }
+audit_count() { grep -c "\"type\":\"$1\"" "$T/var/log/calyx/audit.jsonl"; }
+
+# Replace a policy field with jq, for tests that need a different policy.
+policy_set() {
+	local p=$T/etc/calyx/policy.json
+	jq "$1" "$p" > "$p.new" && chmod 644 "$p.new" && mv "$p.new" "$p"
+}
+
+# Assert: exit status, and that stderr names the clause.
+expect_denied() {
+	local desc=$1 clause=$2
+	shift 2
+	local err rc
+	err=$("$@" 2>&1 >/dev/null)
+	rc=$?
+	if [ $rc -eq 77 ] && printf '%s' "$err" | grep -q -- "$clause"; then
+		TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $desc"
+	else
+		not_ok "$desc" "exit $rc (want 77), stderr: $err" "wanted: $clause"
+	fi
+}
+
+# Wait up to $1 tenths of a second for a command to succeed.
+wait_for() {
+	local n=$1
+	shift
+	while [ "$n" -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	return 1
+}
+
+# A pid is gone when it does not exist or is a zombie.
+gone() {
+	[ ! -e "/proc/$1" ] || grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null
+}

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * probe: a test helper run inside a sandbox (or used to launch leasexec
+ * oddly).  Each subcommand tries one thing and prints "ok" or "fail ERRNO"
+ * so the shell tests can assert what the sandbox allowed.
+ *
+ *   probe ptrace PID | mount | userns | netns | io_uring | x32 | i386 | tiocsti
+ *   probe connect ADDR PORT | listen-connect PORT | getppid N | fds
+ *   probe argc0 PATH           execve PATH with an empty argv
+ *   probe kill PID SIG | sleep SECONDS | write PATH | read PATH
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <dirent.h>
+
+static int report(long r)
+{
+	if (r < 0) {
+		printf("fail %s\n", strerrorname_np(errno) ? strerrorname_np(errno) : "?");
+		return 1;
+	}
+	printf("ok\n");
+	return 0;
+}
+
+static int do_connect(const char *addr, int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd < 0)
+		return report(-1);
+	inet_pton(AF_INET, addr, &sa.sin_addr);
+	return report(connect(fd, (struct sockaddr *)&sa, sizeof(sa)));
+}
+
+/* Listen on 127.0.0.1:port and connect to it from the same process. */
+static int listen_connect(int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int l = socket(AF_INET, SOCK_STREAM, 0), c = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (l < 0 || c < 0 || bind(l, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(l, 1) < 0)
+		return report(-1);
+	return report(connect(c, (struct sockaddr *)&sa, sizeof(sa)));
+}
+
+static int fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.')
+			printf("%s ", e->d_name);
+	printf("\n");
+	return 0;
+}
+
+static int x32(void)
+{
+	/* getpid through the x32 entry point (__X32_SYSCALL_BIT | 39) */
+	long r = syscall(0x40000000L | 39);
+
+	return report(r);
+}
+
+static int i386(void)
+{
+	/* getpid (20) through the 32-bit int 0x80 entry point */
+	long r;
+
+	__asm__ volatile("int $0x80" : "=a"(r) : "a"(20L) : "memory");
+	if (r < 0 && r > -4096) {
+		errno = (int)-r;
+		return report(-1);
+	}
+	return report(r);
+}
+
+int main(int argc, char **argv)
+{
+	const char *c = argc > 1 ? argv[1] : "";
+
+	setvbuf(stdout, NULL, _IONBF, 0);
+	if (!strcmp(c, "ptrace") && argc > 2)
+		return report(ptrace(PTRACE_ATTACH, atoi(argv[2]), 0, 0));
+	if (!strcmp(c, "mount"))
+		return report(mount("none", "/tmp", "tmpfs", 0, NULL));
+	if (!strcmp(c, "userns"))
+		return report(unshare(CLONE_NEWUSER));
+	if (!strcmp(c, "netns"))
+		return report(unshare(CLONE_NEWNET));
+	if (!strcmp(c, "io_uring"))
+		return report(syscall(SYS_io_uring_setup, 4, calloc(1, 256)));
+	if (!strcmp(c, "x32"))
+		return x32();
+	if (!strcmp(c, "i386"))
+		return i386();
+	if (!strcmp(c, "tiocsti")) {
+		char ch = 'x';
+
+		return report(ioctl(0, TIOCSTI, &ch));
+	}
+	if (!strcmp(c, "connect") && argc > 3)
+		return do_connect(argv[2], atoi(argv[3]));
+	if (!strcmp(c, "listen-connect") && argc > 2)
+		return listen_connect(atoi(argv[2]));
+	if (!strcmp(c, "getppid") && argc > 2) {
+		for (long i = atol(argv[2]); i > 0; i--)
+			syscall(SYS_getppid);
+		return report(0);
+	}
+	if (!strcmp(c, "fds"))
+		return fds();
+	if (!strcmp(c, "kill") && argc > 3)
+		return report(kill(atoi(argv[2]), atoi(argv[3])));
+	if (!strcmp(c, "sleep") && argc > 2)
+		return sleep((unsigned)atoi(argv[2])), 0;
+	if (!strcmp(c, "write") && argc > 2)
+		return report(open(argv[2], O_WRONLY | O_CREAT | O_TRUNC, 0644));
+	if (!strcmp(c, "read") && argc > 2)
+		return report(open(argv[2], O_RDONLY));
+	if (!strcmp(c, "argc0") && argc > 2) {
+		char *none[] = { NULL };
+
+		execve(argv[2], none, none);
+		return report(-1);
+	}
+	fprintf(stderr, "probe: unknown test \"%s\"\n", c);
+	return 2;
+}
