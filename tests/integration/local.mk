@@ -1,1 +1,10 @@
-# tests/integration: see tests/local.mk
+# tests/integration: the installed setuid leasexec against real kernel layers.
+# Each script takes the test-prefix lock, so they run one at a time.
+check_PROGRAMS += tests/integration/probe
+tests_integration_probe_SOURCES = tests/integration/probe.c
+tests_integration_probe_CFLAGS = $(AM_CFLAGS) -Wno-missing-prototypes
+# the probe runs inside sandboxes at a path under the test prefix
+INTEGRATION_TESTS = \
+	tests/integration/basic.sh
+TESTS += $(INTEGRATION_TESTS)
+EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/common.sh
