@@ -518,6 +518,12 @@ int lease_issue(struct cx *cx, int argc, char **argv)
 	r = store_new(&is, cx, &t, &p, sk, kid, &doc, &d);
 	sig_wipe(sk, sizeof(sk));
 	if (r == -EPERM) {
+		_cleanup_cjson_ cJSON *why = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(why, "clause", d.clause);
+		cJSON_AddStringToObject(why, "reason", d.reason);
+		cJSON_AddStringToObject(why, "request", "lease issue");
+		cx_audit(cx, &p, "lease_event.DENIED", NULL, NULL, why);
 		fprintf(stderr, "calyx: refused: %s: %s\n", d.clause, d.reason);
 		if (d.hint[0])
 			fprintf(stderr, "hint: %s\n", d.hint);

@@ -149,14 +149,25 @@ static int64_t read_key(const char *dir, const char *file, const char *key)
 	return v;
 }
 
-static int make_node(const char *root, const char *parent, const char *run_id, char *out,
-		     size_t n, struct calyx_err *err)
+static int make_parent(const char *root, const char *parent, struct calyx_err *err)
 {
 	char p[PATH_MAX];
 
 	snprintf(p, sizeof(p), "%s/%s", root, parent);
 	if (mkdir(p, 0755) < 0 && errno != EEXIST)
 		return err_set(err, errno, p, "cannot create cgroup: %s", strerror(errno));
+	return 0;
+}
+
+static int make_node(const char *root, const char *parent, const char *run_id, char *out,
+		     size_t n, struct calyx_err *err)
+{
+	char p[PATH_MAX];
+	int e = make_parent(root, parent, err);
+
+	if (e < 0)
+		return e;
+	snprintf(p, sizeof(p), "%s/%s", root, parent);
 	if (snprintf(out, n, "%s/%s", p, run_id) >= (int)n)
 		return err_set(err, ENAMETOOLONG, p, "cgroup path too long");
 	if (mkdir(out, 0755) < 0)
@@ -290,6 +301,11 @@ int cg_create(const struct cg_layout *lay, const char *parent, const char *run_i
 	cg->v2_fd = -1;
 	if (!lay->v2_root[0])
 		return err_set(err, ENOENT, "cgroup2", "no cgroup2 hierarchy is mounted");
+	/* the parent must exist before its controllers can be enabled (pure v2:
+	 * the very first run on a host creates it) */
+	e = make_parent(lay->v2_root, parent, err);
+	if (e < 0)
+		return e;
 	cg->via_v2 = v2_enable(lay->v2_root, parent, needed);
 	e = make_node(lay->v2_root, parent, run_id, cg->v2_path, sizeof(cg->v2_path), err);
 	if (e < 0)

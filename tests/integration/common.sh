@@ -5,6 +5,22 @@
 
 need_root
 testroot_lock
+
+# A test must never hang: give up after CALYX_TEST_TIMEOUT seconds, and end
+# whatever the script started in the background.
+BG_PIDS=""
+cleanup() {
+	for p in $BG_PIDS; do kill -9 "$p" 2>/dev/null; done
+	[ -n "${WATCHDOG:-}" ] && kill "$WATCHDOG" 2>/dev/null
+}
+trap cleanup EXIT
+trap 'echo "Bail out! timed out after ${CALYX_TEST_TIMEOUT:-300}s"; exit 1' TERM
+# Background helpers hold neither stdout (the TAP reader waits for its EOF)
+# nor fd 9 (the test-prefix lock), and each is one process we kill by pid.
+"$CALYX_BUILDDIR/tests/integration/probe" watchdog "${CALYX_TEST_TIMEOUT:-300}" $$ \
+	>/dev/null 2>&1 9>&- &
+WATCHDOG=$!
+bg() { "$@" >/dev/null 2>&1 9>&- & BG_PIDS="$BG_PIDS $!"; }
 command -v jq >/dev/null || skip_all "jq is needed to read meta.json"
 
 T=$CALYX_TESTROOT

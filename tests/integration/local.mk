@@ -5,6 +5,8 @@ tests_integration_probe_SOURCES = tests/integration/probe.c
 tests_integration_probe_CFLAGS = $(AM_CFLAGS) -Wno-missing-prototypes
 # the probe runs inside sandboxes at a path under the test prefix
 INTEGRATION_TESTS = \
-	tests/integration/basic.sh
+	tests/integration/basic.sh \
+	tests/integration/deny.sh \
+	tests/integration/sandbox.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/common.sh

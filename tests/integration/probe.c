@@ -7,7 +7,7 @@
  *   probe ptrace PID | mount | userns | netns | io_uring | x32 | i386 | tiocsti
  *   probe connect ADDR PORT | listen-connect PORT | getppid N | fds
  *   probe argc0 PATH           execve PATH with an empty argv
- *   probe kill PID SIG | sleep SECONDS | write PATH | read PATH
+ *   probe kill PID SIG | sleep SECONDS | write PATH | read PATH | listen PORT SECONDS
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -101,7 +101,7 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IONBF, 0);
 	if (!strcmp(c, "ptrace") && argc > 2)
-		return report(ptrace(PTRACE_ATTACH, atoi(argv[2]), 0, 0));
+		return report(ptrace(PTRACE_SEIZE, atoi(argv[2]), 0, 0));
 	if (!strcmp(c, "mount"))
 		return report(mount("none", "/tmp", "tmpfs", 0, NULL));
 	if (!strcmp(c, "userns"))
@@ -127,6 +127,26 @@ int main(int argc, char **argv)
 		for (long i = atol(argv[2]); i > 0; i--)
 			syscall(SYS_getppid);
 		return report(0);
+	}
+	if (!strcmp(c, "listen") && argc > 3) {
+		/* hold a listener on 127.0.0.1:PORT for SECONDS, accepting */
+		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[2])),
+					  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		int l = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+		setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(l, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(l, 16) < 0)
+			return report(-1);
+		printf("listening\n");
+		alarm((unsigned)atoi(argv[3]));
+		for (;;)
+			close(accept(l, NULL, NULL));
+	}
+	if (!strcmp(c, "watchdog") && argc > 3) {
+		/* one process: sleep, then SIGTERM the test script */
+		sleep((unsigned)atoi(argv[2]));
+		kill(atoi(argv[3]), SIGTERM);
+		return 0;
 	}
 	if (!strcmp(c, "fds"))
 		return fds();

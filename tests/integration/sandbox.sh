@@ -1,0 +1,89 @@
+#!/bin/sh
+# Kernel layers: Landlock paths and ports, network namespaces, seccomp, fds,
+# environment, argc == 0, a closed stdout.  Each sandboxed refusal is paired
+# with a control showing the same action works outside the sandbox.
+. "$CALYX_SRCDIR/tests/lib.sh"
+. "$CALYX_SRCDIR/tests/integration/common.sh"
+
+P() { as_alice "$LEASEXEC" -q -l "$ID" -- "$PROBE" "$@" 2>/dev/null; }
+ID=$(issue --user $ALICE --cmd "$PROBE" --cmd /usr/bin/env --cmd /bin/sh --rw "$WORK" \
+	--env-allow FOO --env-allow 'LD_*' --env-allow 'BASH*' --ttl 5m)
+
+# files: only the lease's paths
+install -d -o $BOB -m 755 "$BOB_HOME/pub" && echo secret > "$BOB_HOME/pub/readable" && chmod 644 "$BOB_HOME/pub/readable"
+chmod 755 "$BOB_HOME"
+ok "control: alice can read bob's world-readable file outside the sandbox" \
+	test "$(as_alice "$PROBE" read "$BOB_HOME/pub/readable")" = ok
+ok "inside, reading outside the lease's paths fails (EACCES)" \
+	test "$(P read "$BOB_HOME/pub/readable")" = "fail EACCES"
+ok "inside, writing in the lease's rw path works" test "$(P write "$WORK/new")" = ok
+ok "control: alice can write in her home outside the sandbox" test "$(as_alice "$PROBE" write "$ALICE_HOME/x")" = ok
+ok "inside, writing outside rw fails (EACCES)" test "$(P write "$ALICE_HOME/y")" = "fail EACCES"
+ok "inside, /tmp is private: the host's /tmp is not seen" \
+	sh -c "touch /tmp/calyx-host-marker; [ \"\$(as_alice '$LEASEXEC' -q -l '$ID' -- /bin/sh -c 'ls /tmp' 2>/dev/null)\" = '' ]"
+rm -f /tmp/calyx-host-marker
+
+# network none: a listener on the host's loopback is unreachable
+bg "$PROBE" listen 18181 60 >/dev/null
+wait_for 30 sh -c "ss -ltn 2>/dev/null | grep -q 18181 || [ \"\$('$PROBE' connect 127.0.0.1 18181)\" = ok ]"
+ok "control: the host listener accepts alice outside the sandbox" \
+	test "$(as_alice "$PROBE" connect 127.0.0.1 18181)" = ok
+ok "network none: connecting to the host's 127.0.0.1 fails" \
+	sh -c "P=\$(cd '$WORK' && setpriv --reuid=$ALICE --regid=$ALICE --init-groups --reset-env -- '$LEASEXEC' -q -l '$ID' -- '$PROBE' connect 127.0.0.1 18181 2>/dev/null); [ \"\${P#fail}\" != \"\$P\" ]"
+LO=$(issue --user $ALICE --cmd "$PROBE" --rw "$WORK" --network loopback --ttl 5m)
+ok "network loopback: a listener inside the run is reachable inside" \
+	test "$(as_alice "$LEASEXEC" -q -l "$LO" -- "$PROBE" listen-connect 18282 2>/dev/null)" = ok
+ok "network loopback: the host's listener is still unreachable" \
+	sh -c "P=\$(cd '$WORK' && setpriv --reuid=$ALICE --regid=$ALICE --init-groups --reset-env -- '$LEASEXEC' -q -l '$LO' -- '$PROBE' connect 127.0.0.1 18181 2>/dev/null); [ \"\${P#fail}\" != \"\$P\" ]"
+AL=$(issue --user $ALICE --cmd "$PROBE" --rw "$WORK" --network allow --allow 127.0.0.1/32:18181 --ttl 5m)
+ok "network allow: the allowed port is reachable" \
+	test "$(as_alice "$LEASEXEC" -q -l "$AL" -- "$PROBE" connect 127.0.0.1 18181 2>/dev/null)" = ok
+bg "$PROBE" listen 18183 60 >/dev/null
+sleep 0.2
+ok "control: the second listener accepts alice outside" test "$(as_alice "$PROBE" connect 127.0.0.1 18183)" = ok
+ok "network allow: another port is refused by Landlock (EACCES)" \
+	test "$(as_alice "$LEASEXEC" -q -l "$AL" -- "$PROBE" connect 127.0.0.1 18183 2>/dev/null)" = "fail EACCES"
+
+# seccomp and friends
+(cd / && exec setpriv --reuid=$ALICE --regid=$ALICE --init-groups -- sleep 60) >/dev/null 2>&1 9>&- & APID=$!
+BG_PIDS="$BG_PIDS $APID"
+sleep 0.2
+# (until sleep has exec'd, the target is not dumpable: retry briefly)
+ok "control: alice can ptrace her own process outside the sandbox" \
+	wait_for 30 sh -c "[ \"\$(cd / && setpriv --reuid=$ALICE --regid=$ALICE --init-groups -- '$PROBE' ptrace $APID)\" = ok ]"
+ok "inside, ptrace of another process fails (EPERM)" test "$(P ptrace $APID)" = "fail EPERM"
+ok "control: alice can create a user namespace outside" test "$(as_alice "$PROBE" userns)" = ok
+ok "inside, unshare(CLONE_NEWUSER) fails (EPERM)" test "$(P userns)" = "fail EPERM"
+ok "inside, mount fails (EPERM)" test "$(P mount)" = "fail EPERM"
+ok "control: io_uring_setup works outside" test "$(as_alice "$PROBE" io_uring)" = ok
+ok "inside, io_uring_setup fails (EPERM)" test "$(P io_uring)" = "fail EPERM"
+x=$(P x32)
+ok "inside, an x32 system call fails ($x)" sh -c "[ \"\${1#fail}\" != \"\$1\" ]" _ "$x"
+x=$(P i386)
+ok "inside, a 32-bit int 0x80 system call fails ($x)" sh -c "[ \"\${1#fail}\" != \"\$1\" ]" _ "$x"
+if command -v script >/dev/null; then
+	t=$(cd "$WORK" && script -qec "setpriv --reuid=$ALICE --regid=$ALICE --init-groups --reset-env -- '$LEASEXEC' -q -l '$ID' -- '$PROBE' tiocsti" /dev/null | tr -d '\r')
+	ok "inside, TIOCSTI on the caller's terminal fails ($t)" test "$t" = "fail EPERM"
+fi
+
+# environment: only the allowlist, and never the loader's variables
+env_out=$(cd "$WORK" && setpriv --reuid=$ALICE --regid=$ALICE --init-groups --reset-env -- \
+	env FOO=1 BAR=2 BASH_ENV=/tmp/x LD_LIBRARY_PATH=/tmp LD_PRELOAD=/tmp/x.so \
+	"$LEASEXEC" -q -l "$ID" -- /usr/bin/env 2>/dev/null)
+ok "env: an allowed variable passes" sh -c "printf '%s\n' \"\$1\" | grep -qx FOO=1" _ "$env_out"
+ok "env: a variable not allowed is removed" sh -c "! printf '%s\n' \"\$1\" | grep -q '^BAR='" _ "$env_out"
+ok "env: LD_PRELOAD and LD_LIBRARY_PATH never pass, even if allowed" \
+	sh -c "! printf '%s\n' \"\$1\" | grep -q '^LD_'" _ "$env_out"
+ok "env: BASH_ENV never passes, even if allowed" sh -c "! printf '%s\n' \"\$1\" | grep -q '^BASH_ENV='" _ "$env_out"
+
+# descriptors and argv
+fds=$(cd "$WORK" && setpriv --reuid=$ALICE --regid=$ALICE --init-groups --reset-env -- \
+	sh -c "exec 7>/dev/null; '$LEASEXEC' -q -l '$ID' -- '$PROBE' fds" 2>/dev/null)
+ok "an fd opened by the caller (7) is not in the run ($fds)" sh -c "! printf '%s' \"\$1\" | grep -qw 7" _ "$fds"
+as_alice "$PROBE" argc0 "$LEASEXEC" >/dev/null 2>&1
+ok "argc == 0 is refused (64)" test $? -eq 64
+(cd "$WORK" && setpriv --reuid=$ALICE --regid=$ALICE --init-groups --reset-env -- \
+	sh -c "'$LEASEXEC' -q -l '$ID' -- /bin/sh -c 'echo closed-stdout' >&-" 2>/dev/null)
+ok "a caller with stdout closed: the run still works" test $? -eq 0
+ok "... and its output is captured" grep -q closed-stdout "$T/var/lib/calyx/runs/$(last_run)/stdout.log"
+tap_end
