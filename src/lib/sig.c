@@ -184,6 +184,18 @@ int sig_sign_lease(const struct buf *canon_body, const uint8_t sk[SIG_SK_BYTES],
 		       ? 0 : -EIO;
 }
 
+int sig_sign_detached(const void *msg, size_t n, const uint8_t sk[SIG_SK_BYTES],
+		      uint8_t sig[SIG_BYTES])
+{
+	return crypto_sign_detached(sig, NULL, msg, n, sk) == 0 ? 0 : -EIO;
+}
+
+bool sig_verify_detached(const void *msg, size_t n, const uint8_t pk[SIG_PK_BYTES],
+			 const uint8_t sig[SIG_BYTES])
+{
+	return crypto_sign_verify_detached(sig, msg, n, pk) == 0;
+}
+
 int sig_key_serialize(const uint8_t sk[SIG_SK_BYTES], struct buf *out)
 {
 	uint8_t pk[SIG_PK_BYTES];

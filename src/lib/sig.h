@@ -52,6 +52,13 @@ void sig_wipe(void *p, size_t n);
 int sig_sign_lease(const struct buf *canon_body, const uint8_t sk[SIG_SK_BYTES],
 		   uint8_t sig[SIG_BYTES]);
 
+/* Ed25519 over msg as given: the caller puts its own domain prefix first
+ * (the audit seals use "calyx.audit.seal-sig.v1\n"). */
+int sig_sign_detached(const void *msg, size_t n, const uint8_t sk[SIG_SK_BYTES],
+		      uint8_t sig[SIG_BYTES]);
+bool sig_verify_detached(const void *msg, size_t n, const uint8_t pk[SIG_PK_BYTES],
+			 const uint8_t sig[SIG_BYTES]);
+
 /* A private signing key file: {"kid": ..., "secret": base64(64 bytes)}, mode 0600. */
 int sig_key_load(const char *path, uint8_t sk[SIG_SK_BYTES], char kid[KID_LEN],
 		 struct calyx_err *err);
