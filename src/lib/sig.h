@@ -25,6 +25,10 @@
 int sig_init(void);
 void sig_kid(const uint8_t pk[SIG_PK_BYTES], char kid[KID_LEN]);
 int sig_keypair(uint8_t pk[SIG_PK_BYTES], uint8_t sk[SIG_SK_BYTES]);
+/* Deterministic key pair from a 32-byte seed: for test fixtures, never for real keys. */
+#define SIG_SEED_BYTES 32
+int sig_keypair_from_seed(const uint8_t seed[SIG_SEED_BYTES], uint8_t pk[SIG_PK_BYTES],
+			  uint8_t sk[SIG_SK_BYTES]);
 void sig_sk_to_pk(const uint8_t sk[SIG_SK_BYTES], uint8_t pk[SIG_PK_BYTES]);
 
 int sig_b64_encode(const void *bin, size_t n, struct buf *out);
