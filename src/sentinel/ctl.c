@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 
 #include "canon.h"
 #include "daemon.h"
@@ -148,6 +149,16 @@ static int send_json(int fd, cJSON *o)
 	return send(fd, b.data, b.len, MSG_NOSIGNAL) < 0 ? -errno : 0;
 }
 
+static void add_time(cJSON *o, const char *key, uint64_t realtime_ns)
+{
+	struct timespec ts = { .tv_sec = (time_t)(realtime_ns / 1000000000),
+			       .tv_nsec = (long)(realtime_ns % 1000000000) };
+	char t[25];
+
+	rfc3339_format_ms(&ts, t);
+	cJSON_AddStringToObject(o, key, t);
+}
+
 static cJSON *status_daemon(struct sentinel *s)
 {
 	cJSON *o = cJSON_CreateObject(), *d = cJSON_CreateObject(), *ids = cJSON_CreateArray();
@@ -156,7 +167,7 @@ static cJSON *status_daemon(struct sentinel *s)
 
 	jnum(d, "pid", (uint64_t)getpid());
 	cJSON_AddStringToObject(d, "version", PACKAGE_VERSION);
-	jnum(d, "started_ns", s->started_ns);
+	add_time(d, "started", s->started_ns);
 	cJSON_AddBoolToObject(d, "hooks_attached", sn_bpf_hooks_on(s->bpf));
 	cJSON_AddBoolToObject(d, "killswitch", s->killswitch);
 	jnum(d, "runs", s->n_runs);
@@ -184,7 +195,7 @@ static cJSON *status_run(struct sentinel *s, struct run *r)
 	jnum(d, "supervisor", r->cfg.supervisor);
 	cJSON_AddBoolToObject(d, "supervisor_alive", !r->supervisor_gone);
 	cJSON_AddStringToObject(d, "net", r->cfg.net < 4 ? nets[r->cfg.net] : "?");
-	jnum(d, "registered_ns", r->cfg.registered_ns);
+	add_time(d, "registered", r->cfg.registered_ns);
 	if (st && run_totals(s, r, st) == 0) {
 		for (int i = 0; i < SENTINEL_NR_SYSCALLS; i++)
 			sys += st->sys[i];

@@ -10,6 +10,8 @@
  *       waits for the cgroup to empty, unregisters and writes the summary as
  *       key=value lines.  Exit: the command's status (128+N on signal N).
  *   sn-helper getppid N          exactly N getppid(2) calls
+ *   sn-helper nr getppid|execve  the native number of the syscall
+ *   sn-helper waitfile PATH      wait until PATH exists (no exec, unlike a sleep loop)
  *   sn-helper connect ADDR PORT  TCP connect; prints "ok" or the errno name
  *   sn-helper send ADDR PORT     one UDP datagram; prints "ok" or the errno name
  *   sn-helper listen ADDR PORT   listen until killed
@@ -308,6 +310,14 @@ int main(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "run") == 0)
 		return cmd_run(argc - 1, argv + 1);
+	if (argc == 3 && strcmp(argv[1], "nr") == 0)
+		return printf("%d\n", strcmp(argv[2], "execve") == 0 ? (int)SYS_execve
+								     : (int)SYS_getppid) < 0;
+	if (argc == 3 && strcmp(argv[1], "waitfile") == 0) {
+		while (access(argv[2], F_OK) < 0)
+			poll(NULL, 0, 10);
+		return 0;
+	}
 	if (argc == 3 && strcmp(argv[1], "getppid") == 0)
 		return cmd_getppid(atol(argv[2]));
 	if (argc == 4 && (strcmp(argv[1], "connect") == 0 || strcmp(argv[1], "send") == 0 ||

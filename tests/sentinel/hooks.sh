@@ -1,0 +1,32 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# An idle host pays nothing: the tracepoint hooks are attached exactly while
+# at least one run is registered, and registration returns only once they are.
+. "$CALYX_SRCDIR/tests/sentinel/lib-sentinel.sh"
+sn_setup
+tap_plan 10
+
+sn_start
+ok "daemon up, no run: hooks detached" test "$(status_json | jq -r .daemon.hooks_attached)" = false
+ok "daemon up, no run: no tracepoint link runs a sentinel program" test "$(tp_links)" -eq 0
+ok "daemon up, no run: no link pinned" test -z "$(ls "$SN_BPFFS" | grep '^link_')"
+
+bg r1 sn_run hk-1 -- sleep 1.5
+wait_for 20 hooks_attached
+ok "one run: four tracepoint links attached" test "$(tp_links)" -eq 4
+ok "one run: the links are pinned (they survive a daemon restart)" \
+	test "$(ls "$SN_BPFFS" | grep -c '^link_')" -eq 4
+
+# the first syscalls of a run are counted: registration waits for the hooks
+bg r2 sn_run hk-2 -- "$SN_HELPER" getppid 10
+wait "$r2"
+ok "a run's first syscall (its execve) and its 10 getppid are counted" \
+	test "$(sum hk-2 "sys_$("$SN_HELPER" nr execve)") $(sum hk-2 "sys_$("$SN_HELPER" nr getppid)")" = "1 10"
+
+wait "$r1"
+ok "last run gone: hooks detached" wait_for 10 sh -c '! '"$SN_CALYX"' --json sentinel status | grep -q "\"hooks_attached\":true"'
+ok "last run gone: no tracepoint link left" test "$(tp_links)" -eq 0
+ok "last run gone: no link pinned" test -z "$(ls "$SN_BPFFS" | grep '^link_')"
+ok "the log says when hooks came and went" \
+	test "$(grep -c '"type":"hooks_detached"' "$SN_LOG")" -ge 1
+tap_done
