@@ -16,7 +16,8 @@
 #include "json.h"
 #include "policy.h"
 
-static const char *const layer_names[LAYER__MAX] = {
+/* NULL-terminated too: it is the allowed-key list of policy.layers */
+static const char *const layer_names[LAYER__MAX + 1] = {
 	[LAYER_CGROUP] = "cgroup",
 	[LAYER_NETNS] = "netns",
 	[LAYER_MOUNTNS] = "mountns",
