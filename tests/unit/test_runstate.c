@@ -19,7 +19,8 @@
 #define ID1 "LEASE-20300101-000000-0001"
 #define ID2 "LEASE-20300101-000000-0002"
 
-static char dir[] = "/tmp/calyx-runstate-XXXXXX";
+#define TEMPLATE "/tmp/calyx-runstate-XXXXXX"
+static char dir[sizeof(TEMPLATE)];
 static char revoked[4096], uses[4096], ks[4096];
 
 static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
@@ -29,6 +30,7 @@ static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
 
 static void setup(void)
 {
+	strcpy(dir, TEMPLATE); /* fresh per test, forked or not */
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	ck_assert_int_eq(chmod(dir, 0700), 0);
 	snprintf(revoked, sizeof(revoked), "%s/revoked.json", dir);

@@ -160,7 +160,8 @@ END_TEST
 
 /* ---- key files ------------------------------------------------------------ */
 
-static char tmpdir[] = "/tmp/calyx-sig-XXXXXX";
+#define TEMPLATE "/tmp/calyx-sig-XXXXXX"
+static char tmpdir[sizeof(TEMPLATE)];
 
 static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
 {
@@ -169,6 +170,7 @@ static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
 
 static void mk_tmp(void)
 {
+	strcpy(tmpdir, TEMPLATE); /* fresh per test, forked or not */
 	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 }
 

@@ -23,7 +23,8 @@
 #define ID1 "LEASE-20300101-000000-0001"
 #define ID2 "LEASE-20300101-000000-00ff"
 
-static char dir[] = "/tmp/calyx-store-XXXXXX";
+#define TEMPLATE "/tmp/calyx-store-XXXXXX"
+static char dir[sizeof(TEMPLATE)];
 
 static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
 {
@@ -32,6 +33,7 @@ static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
 
 static void setup(void)
 {
+	strcpy(dir, TEMPLATE); /* fresh per test, forked or not */
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 }
 
@@ -110,7 +112,9 @@ START_TEST(list_sorted_and_filtered)
 	ck_assert_uint_eq(strv_len(v), 2);
 	ck_assert_str_eq(v[0], ID1);
 	ck_assert_str_eq(v[1], ID2);
+	strv_free(v);
 	ck_assert_int_eq(store_list(in_dir("missing"), &v, &err), -ENOENT);
+	ck_assert_ptr_null(v);
 }
 END_TEST
 

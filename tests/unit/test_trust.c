@@ -201,7 +201,8 @@ END_TEST
 
 /* ---- trust_load: the file and its directory ------------------------------- */
 
-static char tmpdir[] = "/tmp/calyx-trust-XXXXXX";
+#define TEMPLATE "/tmp/calyx-trust-XXXXXX"
+static char tmpdir[sizeof(TEMPLATE)];
 static char path[4096];
 
 static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
@@ -215,6 +216,7 @@ static void setup_store(void)
 	size_t n = 0;
 	int fd;
 
+	strcpy(tmpdir, TEMPLATE); /* fresh per test, forked or not */
 	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 	ck_assert_int_eq(chmod(tmpdir, 0755), 0);
 	snprintf(path, sizeof(path), "%s/trust_keys.json", tmpdir);
