@@ -41,6 +41,7 @@ struct verifier {
 	bool started;            /* the chain has a starting point */
 	int64_t exp_seq;
 	char exp_prev[65];
+	char last_prev[65];      /* prev of the last accepted record */
 	bool torn_ok;            /* the head record's torn note was matched */
 	struct {
 		int64_t seq;
@@ -269,6 +270,7 @@ static void accept(struct verifier *v, const struct vline *l)
 	if (v->have_state && v->state.seal_seq == r->seq)
 		v->state_seen = strcmp(v->state.seal_hash, r->hash) == 0 ? 1 : -1;
 	v->exp_seq = r->seq + 1;
+	memcpy(v->last_prev, r->prev, 65);
 	memcpy(v->exp_prev, r->hash, 65);
 	v->torn_ok = false;
 }
@@ -283,10 +285,27 @@ static bool seen_hash(const struct verifier *v, const char *hash)
 	return false;
 }
 
+/* Does the same record (seq and hash) turn up again later in the window? */
+static bool repeated_later(struct verifier *v, const struct arec *r)
+{
+	for (size_t i = 1; i < v->len; i++) {
+		const struct vline *o = at(v, i);
+
+		if (o->st == AREC_OK && o->rec.seq == r->seq && strcmp(o->rec.hash, r->hash) == 0)
+			return true;
+	}
+	return false;
+}
+
 static void gap(struct verifier *v, const struct vline *l)
 {
 	const struct arec *r = &l->rec;
 
+	if (repeated_later(v, r)) {
+		damage(v, AUDIT_INSERTED, v->exp_seq, l, "a copy of seq %" PRId64 " stands where seq %"
+		       PRId64 " belongs", r->seq, v->exp_seq);
+		return;
+	}
 	for (size_t i = 1; i < v->len; i++) {
 		const struct vline *o = at(v, i);
 
@@ -313,6 +332,9 @@ static void good(struct verifier *v, const struct vline *l)
 			       " in the chain: its number was changed", r->seq, v->exp_seq - 1);
 		else
 			gap(v, l);
+	} else if (r->seq == v->exp_seq - 1 && strcmp(r->prev, v->last_prev) == 0) {
+		damage(v, AUDIT_INSERTED, r->seq, l, "two records claim seq %" PRId64 " after the same "
+		       "seq %" PRId64 ": one was inserted", r->seq, r->seq - 1);
 	} else if (r->seq < v->exp_seq) {
 		damage(v, AUDIT_INSERTED, v->exp_seq, l, "%s seq %" PRId64 " stands where seq %"
 		       PRId64 " belongs", seen_hash(v, r->hash) ? "a copy of" : "a record claiming",
@@ -396,7 +418,10 @@ static void step(struct verifier *v)
 			return;
 		}
 		v->started = true;
-		v->exp_seq = v->o->from_seq;
+		if (l->rec.seq > v->o->from_seq)
+			note(v, "no record seq %" PRId64 "; checking from seq %" PRId64,
+			     v->o->from_seq, l->rec.seq);
+		v->exp_seq = l->rec.seq;
 		memcpy(v->exp_prev, l->rec.prev, 65);
 		v->torn_ok = true;
 	}
@@ -466,9 +491,12 @@ static void finish(struct verifier *v)
 	rep->key_checked = v->have_key;
 	if (rep->kind != AUDIT_CLEAN)
 		return;
-	if (rep->records && rep->last_seq > rep->last_seal_seq)
-		note(v, "seq %" PRId64 "..%" PRId64 " are not sealed yet", rep->last_seal_seq + 1 >
-		     rep->first_seq ? rep->last_seal_seq + 1 : rep->first_seq, rep->last_seq);
+	if (rep->records && rep->last_seq > rep->last_seal_seq) {
+		int64_t from = rep->last_seal_seq >= rep->first_seq ? rep->last_seal_seq + 1
+								      : rep->first_seq;
+
+		note(v, "seq %" PRId64 "..%" PRId64 " are not sealed yet", from, rep->last_seq);
+	}
 	if (!v->have_key && rep->seals)
 		note(v, "seals were not checked: no initial key given");
 	if (!v->have_state)
@@ -513,6 +541,7 @@ int audit_verify(const struct audit_verify_opts *o, struct audit_report *rep,
 	v->started = o->from_seq <= 0;
 	v->exp_seq = 1;
 	memcpy(v->exp_prev, AUDIT_ZERO_HASH, 65);
+	memcpy(v->last_prev, AUDIT_ZERO_HASH, 65);
 	r = open_logs(v, err);
 	while (r == 0 && (r = fill(v, err)) == 0 && v->len && rep->kind == AUDIT_CLEAN)
 		step(v);
