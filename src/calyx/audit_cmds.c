@@ -234,7 +234,7 @@ static int audit_verify_cmd(struct cx *cx, int argc, char **argv)
 		return cx_fail(&err, EXIT_ERR);
 	if (a.json)
 		print_report_json(a.log, &rep);
-	else
+	else if (!cx->quiet || rep.kind != AUDIT_CLEAN)
 		print_report(a.log, &rep);
 	return rep.kind == AUDIT_CLEAN ? EXIT_OK : EXIT_ERR;
 }
@@ -309,9 +309,10 @@ static void show_human(const struct arec *r, bool intact)
 		       r->seal_from, r->seq - 1, r->key_id);
 	if (r->has_torn)
 		printf(" (after %" PRId64 " torn bytes)", r->torn_bytes);
+	/* canonical JSON already escapes controls; \uXXXX for the rest keeps it JSON */
 	if (d && canon_write(d, &b) == 0) {
 		putchar(' ');
-		put_safe(stdout, b.data, false);
+		put_safe(stdout, b.data, true);
 	}
 	printf("%s\n", intact ? "" : "  [hash mismatch: run calyx audit verify]");
 }

@@ -22,3 +22,12 @@ tests_audit_test_concurrency_SOURCES = tests/audit/test_concurrency.c $(AUDIT_TE
 tests_audit_test_concurrency_CFLAGS = $(CK_CFLAGS)
 tests_audit_test_concurrency_LDADD = $(CK_LIBS)
 endif
+
+# Shell tests: driven through audit-tool and the test build of calyx.
+check_PROGRAMS += tests/audit/audit-tool
+tests_audit_audit_tool_SOURCES = tests/audit/audit-tool.c
+tests_audit_audit_tool_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS)
+tests_audit_audit_tool_LDADD = $(LIBCALYX)
+AUDIT_SH_TESTS = tests/audit/disk-full.sh tests/audit/cli.sh tests/audit/leasexec-full.sh
+TESTS += $(AUDIT_SH_TESTS)
+EXTRA_DIST += $(AUDIT_SH_TESTS)
