@@ -17,6 +17,7 @@
 #include <linux/magic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -33,6 +34,7 @@ static const char *const hook_pin[HOOK__MAX] = {
 };
 
 struct sn_bpf {
+	int dirfd; /* calyx_paths.bpffs, flocked: one daemon per pinned state */
 	struct sentinel_bpf *skel;
 	struct bpf_link *links[HOOK__MAX];
 	bool hooks_on;
@@ -88,6 +90,26 @@ static int bpffs_ensure(struct calyx_err *err)
 	return mkdir_mode(calyx_paths.bpffs, 0700, 0, 0, err);
 }
 
+/* Two daemons on one pinned state would count everything twice (test builds
+ * of different trees share /sys/fs/bpf/calyx-test): the directory is locked. */
+int sn_bpf_lock(int *ret, struct calyx_err *err)
+{
+	int fd = open(calyx_paths.bpffs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return err_set(err, errno, calyx_paths.bpffs, "%s", strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+
+		close(fd);
+		err_set(err, e, calyx_paths.bpffs, "%s",
+			e == EWOULDBLOCK ? "in use by another calyx-sentinel" : strerror(e));
+		return -e;
+	}
+	*ret = fd;
+	return 0;
+}
+
 int sn_bpf_open(struct sn_bpf **ret, struct calyx_err *err)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = calyx_paths.bpffs);
@@ -97,7 +119,8 @@ int sn_bpf_open(struct sn_bpf **ret, struct calyx_err *err)
 	if (!b)
 		return err_set(err, ENOMEM, "bpf", "out of memory");
 	libbpf_set_print(libbpf_logger);
-	if ((r = bpffs_ensure(err)) < 0)
+	b->dirfd = -1;
+	if ((r = bpffs_ensure(err)) < 0 || (r = sn_bpf_lock(&b->dirfd, err)) < 0)
 		goto fail;
 	b->ncpus = libbpf_num_possible_cpus();
 	b->percpu = b->ncpus > 0 ? calloc((size_t)b->ncpus, sizeof(*b->percpu)) : NULL;
@@ -133,6 +156,7 @@ void sn_bpf_close(struct sn_bpf *b)
 	for (int h = 0; h < HOOK__MAX; h++)
 		bpf_link__destroy(b->links[h]);
 	sentinel_bpf__destroy(b->skel);
+	closep(&b->dirfd);
 	free(b->percpu);
 	free(b);
 }

@@ -36,6 +36,7 @@ enum sn_src {
 	SRC_CLIENT,
 	SRC_RING,
 	SRC_SUPERVISOR,
+	SRC_LINGER,
 };
 
 struct sn_watch {
@@ -69,7 +70,8 @@ struct sentinel {
 	struct run *runs;
 	size_t n_runs;
 	int epfd;
-	struct sn_watch sig, timer, ino, listen, ring;
+	struct sn_watch sig, timer, ino, listen, ring, linger;
+	unsigned int linger_ms; /* hooks stay this long after the last run */
 	int log_fd;            /* sentinel.jsonl */
 	struct buf pending;    /* lines not yet written */
 	bool killswitch;
@@ -100,6 +102,8 @@ void slog_flush(struct sentinel *s);
 void sn_audit(struct sentinel *s, const char *what, const struct run *run, cJSON *details);
 
 /* bpfobj.c */
+/* flock calyx_paths.bpffs for this process; -EWOULDBLOCK if a daemon has it */
+int sn_bpf_lock(int *ret, struct calyx_err *err);
 int sn_bpf_open(struct sn_bpf **ret, struct calyx_err *err);
 void sn_bpf_close(struct sn_bpf *b);
 int sn_bpf_hooks(struct sn_bpf *b, bool on, struct calyx_err *err);
@@ -132,6 +136,8 @@ void runs_supervisor_died(struct sentinel *s, struct run *r);
 void runs_reap(struct sentinel *s);
 int runs_restore(struct sentinel *s, struct calyx_err *err);
 void runs_killswitch(struct sentinel *s);
+/* The linger timer fired: detach the hooks if still no run. */
+void runs_linger_expired(struct sentinel *s);
 int runs_watch(struct sentinel *s, struct sn_watch *w, uint32_t events);
 void runs_free_all(struct sentinel *s);
 

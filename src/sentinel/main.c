@@ -31,9 +31,10 @@
 #include "runstate.h"
 
 static const char usage[] =
-	"usage: calyx-sentinel [-v]... [--unload [--force]] [--help] [--version]\n"
+	"usage: calyx-sentinel [-v]... [--linger MS] [--unload [--force]] [--help] [--version]\n"
 	"\n"
 	"  -v, --verbose   more messages (twice: libbpf debug)\n"
+	"  --linger MS     keep the tracepoints this long after the last run (2000; 0: none)\n"
 	"  --unload        remove the pinned state and exit (refused while runs are registered)\n"
 	"  --force         with --unload: even then\n"
 	"\n"
@@ -41,6 +42,7 @@ static const char usage[] =
 
 struct opts {
 	int verbose;
+	unsigned int linger_ms;
 	bool unload, force;
 };
 
@@ -49,15 +51,27 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	static const struct option lo[] = {
 		{ "verbose", no_argument, NULL, 'v' }, { "unload", no_argument, NULL, 'u' },
 		{ "force", no_argument, NULL, 'f' },   { "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' }, { 0 },
+		{ "version", no_argument, NULL, 'V' }, { "linger", required_argument, NULL, 'l' },
+		{ 0 },
 	};
 	int c;
 
+	o->linger_ms = 2000;
 	while ((c = getopt_long(argc, argv, "vh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'v': o->verbose++; break;
 		case 'u': o->unload = true; break;
 		case 'f': o->force = true; break;
+		case 'l': {
+			int64_t ms;
+
+			if (parse_i64(optarg, 0, 3600000, &ms) < 0) {
+				fprintf(stderr, "calyx-sentinel: --linger: milliseconds, 0 to 3600000\n");
+				return -EINVAL;
+			}
+			o->linger_ms = (unsigned int)ms;
+			break;
+		}
 		case 'h': fputs(usage, stdout); return 1;
 		case 'V':
 			printf("calyx-sentinel %s%s%s\n", PACKAGE_VERSION,
@@ -140,7 +154,9 @@ static int fd_sources(struct sentinel *s, struct calyx_err *err)
 				      .fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC) };
 	s->ino = (struct sn_watch){ .src = SRC_INOTIFY,
 				    .fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK) };
-	if (s->sig.fd < 0 || s->timer.fd < 0 || s->ino.fd < 0 ||
+	s->linger = (struct sn_watch){ .src = SRC_LINGER,
+				       .fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC) };
+	if (s->sig.fd < 0 || s->timer.fd < 0 || s->ino.fd < 0 || s->linger.fd < 0 ||
 	    timerfd_settime(s->timer.fd, 0, &it, NULL) < 0)
 		return err_set(err, errno, "setup", "signalfd/timerfd/inotify: %s", strerror(errno));
 	/* the kill switch is a file in rundir: created, renamed into place, or removed */
@@ -148,7 +164,7 @@ static int fd_sources(struct sentinel *s, struct calyx_err *err)
 			      IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE | IN_MOVED_FROM) < 0)
 		return err_set(err, errno, calyx_paths.rundir, "inotify: %s", strerror(errno));
 	if ((r = runs_watch(s, &s->sig, EPOLLIN)) < 0 || (r = runs_watch(s, &s->timer, EPOLLIN)) < 0 ||
-	    (r = runs_watch(s, &s->ino, EPOLLIN)) < 0)
+	    (r = runs_watch(s, &s->ino, EPOLLIN)) < 0 || (r = runs_watch(s, &s->linger, EPOLLIN)) < 0)
 		return err_set(err, r, "epoll", "%s", strerror(-r));
 	return 0;
 }
@@ -197,12 +213,14 @@ static void notify_ready(void)
 
 static void sentinel_stop(struct sentinel *s);
 
-static int sentinel_start(struct sentinel *s, int *pidfd, struct calyx_err *err)
+static int sentinel_start(struct sentinel *s, const struct opts *o, int *pidfd,
+			  struct calyx_err *err)
 {
 	int r;
 
 	*s = (struct sentinel){ .epfd = -1, .log_fd = -1, .sig.fd = -1, .timer.fd = -1,
-				.ino.fd = -1, .listen.fd = -1, .ring.fd = -1 };
+				.ino.fd = -1, .listen.fd = -1, .ring.fd = -1, .linger.fd = -1,
+				.linger_ms = o->linger_ms };
 	s->started_ns = now_realtime_ns();
 	if ((r = mkdir_mode(calyx_paths.rundir, 0755, 0, 0, err)) < 0 ||
 	    (r = pidfile_lock(pidfd, err)) < 0)
@@ -248,6 +266,7 @@ static void sentinel_stop(struct sentinel *s)
 	closep(&s->sig.fd);
 	closep(&s->timer.fd);
 	closep(&s->ino.fd);
+	closep(&s->linger.fd);
 	closep(&s->epfd);
 	closep(&s->log_fd);
 	buf_free(&s->pending);
@@ -291,6 +310,7 @@ static void dispatch(struct sentinel *s, struct sn_watch *w)
 	case SRC_CLIENT: ctl_handle(s, w); break;
 	case SRC_RING: events_consume(s); break;
 	case SRC_SUPERVISOR: runs_supervisor_died(s, w->ptr); break;
+	case SRC_LINGER: runs_linger_expired(s); break;
 	}
 }
 
@@ -323,11 +343,17 @@ static int sentinel_loop(struct sentinel *s)
 static int unload(bool force, struct calyx_err *err)
 {
 	char path[512];
-	_cleanup_close_ int runs = -1;
+	_cleanup_close_ int runs = -1, lock = -1;
 	uint64_t key;
 	DIR *d;
 	struct dirent *e;
 
+	if (access(calyx_paths.bpffs, F_OK) < 0)
+		return 0;
+	if (sn_bpf_lock(&lock, err) < 0) {
+		err_hint(err, "stop calyx-sentinel first");
+		return err->code;
+	}
 	snprintf(path, sizeof(path), "%s/runs", calyx_paths.bpffs);
 	runs = bpf_obj_get(path);
 	if (runs >= 0 && bpf_map_get_next_key(runs, NULL, &key) == 0 && !force) {
@@ -337,7 +363,7 @@ static int unload(bool force, struct calyx_err *err)
 	}
 	d = opendir(calyx_paths.bpffs);
 	if (!d)
-		return errno == ENOENT ? 0 : err_set(err, errno, calyx_paths.bpffs, "%s", strerror(errno));
+		return err_set(err, errno, calyx_paths.bpffs, "%s", strerror(errno));
 	while ((e = readdir(d)))
 		if (e->d_name[0] != '.' && unlinkat(dirfd(d), e->d_name, 0) < 0)
 			sn_log(LOG_WARNING, "cannot remove %s/%s: %s", calyx_paths.bpffs, e->d_name,
@@ -366,7 +392,7 @@ int main(int argc, char **argv)
 	}
 	if (o.unload) {
 		r = unload(o.force, &err);
-	} else if ((r = sentinel_start(&s, &pidfd, &err)) == 0) {
+	} else if ((r = sentinel_start(&s, &o, &pidfd, &err)) == 0) {
 		notify_ready();
 		r = sentinel_loop(&s);
 		sn_audit(&s, "STOPPED", NULL, NULL);

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/timerfd.h>
 
 #include "daemon.h"
 #include "paths.h"
@@ -167,7 +168,10 @@ void runs_free_all(struct sentinel *s)
 		run_free(s, s->runs);
 }
 
-/* The tracepoints are attached exactly while some run is registered. */
+/* The tracepoints are attached while some run is registered, and for
+ * s->linger_ms after the last one: re-attaching the syscall tracepoint soon
+ * after detaching it waits for an RCU grace period (~10 ms), which a
+ * sequence of short runs would otherwise pay at every registration. */
 static int hooks_set(struct sentinel *s, bool want, struct calyx_err *err)
 {
 	int r;
@@ -185,8 +189,25 @@ static int hooks_set(struct sentinel *s, bool want, struct calyx_err *err)
 static void hooks_update(struct sentinel *s)
 {
 	struct calyx_err err = { 0 };
+	struct itimerspec it = { .it_value = { .tv_sec = s->linger_ms / 1000,
+					       .tv_nsec = (s->linger_ms % 1000) * 1000000L } };
 
-	if (hooks_set(s, s->runs != NULL, &err) < 0)
+	if (s->runs || !sn_bpf_hooks_on(s->bpf))
+		return;
+	if (s->linger_ms && s->linger.fd >= 0 && timerfd_settime(s->linger.fd, 0, &it, NULL) == 0)
+		return;
+	if (hooks_set(s, false, &err) < 0)
+		sn_log(LOG_ERR, "%s: %s", err.where, err.msg);
+}
+
+void runs_linger_expired(struct sentinel *s)
+{
+	struct calyx_err err = { 0 };
+	uint64_t n;
+
+	if (read(s->linger.fd, &n, sizeof(n)) < 0 || s->runs)
+		return;
+	if (hooks_set(s, false, &err) < 0)
 		sn_log(LOG_ERR, "%s: %s", err.where, err.msg);
 }
 

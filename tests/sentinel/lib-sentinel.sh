@@ -31,6 +31,11 @@ sn_setup() {
 	[ -n "$SN_CG2" ] || skip_all "no cgroup v2 hierarchy mounted"
 	command -v jq >/dev/null || skip_all "jq is needed to read the sentinel log"
 	testroot_lock
+	# the daemon's pinned state (/sys/fs/bpf/calyx-test) is one per host, not
+	# one per build tree: sentinel tests of every tree take turns
+	mkdir -p /run/lock
+	exec 8>/run/lock/calyx-sentinel-test.lock
+	flock -w 900 8 || skip_all "another tree's sentinel tests hold the lock"
 	SN_BPF_MOUNTED=$(awk '$2 == "/sys/fs/bpf" && $3 == "bpf" { print "yes"; exit }' /proc/mounts)
 	SN_TMP=$(mktemp -d "${TMPDIR:-/tmp}/calyx-sentinel-test.XXXXXX")
 	SN_CG=$SN_CG2/calyx-test/sentinel-$$

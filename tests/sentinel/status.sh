@@ -20,6 +20,6 @@ ok "shows the hooks attached" grep -q "^hooks: attached" "$SN_TMP/up.out"
 ok "--json: one run with its cgroup id" \
 	test "$(status_json | jq -r '.runs[0].cgroup_id')" = "$(stat -c %i "$SN_CG/st-1")"
 wait "$r"
-ok "--json after the run: no run, hooks detached" \
-	test "$(status_json | jq -c '[.running, (.runs | length), .daemon.hooks_attached]')" = '[true,0,false]'
+ok "--json after the run (and the linger time): no run, hooks detached" \
+	wait_for 50 sh -c "test \"\$('$SN_CALYX' --json sentinel status | jq -c '[.running, (.runs | length), .daemon.hooks_attached]')\" = '[true,0,false]'"
 tap_done
