@@ -139,7 +139,7 @@ static int scan_lines(const char *b, size_t len, off_t off, struct arec *rec, of
 
 		if (!p && off > 0)
 			return -EAGAIN;
-		if (arec_parse(b + s, e - 1 - s, rec, NULL, 0) == AREC_OK) {
+		if (arec_parse_tail(b + s, e - 1 - s, rec) == AREC_OK) {
 			*end = off + (off_t)e;
 			return 1;
 		}
@@ -474,27 +474,57 @@ static int queue_syslog(struct writer *w, const struct audit_event *ev, int64_t 
 			       buf_addc(&w->syslog, '\n') < 0 ? -ENOMEM : 0;
 }
 
-/* Hash the record, add the hash, append its line to out; advance the chain. */
+/* Move the members that sort after "hash" into a second object: the
+ * canonical bytes with and without the hash then differ only by it. */
+static cJSON *split_at_hash(cJSON *rec)
+{
+	cJSON *after = cJSON_CreateObject(), *c = rec->child;
+
+	while (after && c) {
+		cJSON *next = c->next;
+
+		if (strcmp(c->string, "hash") > 0) {
+			char *name = c->string;
+
+			c->string = NULL;
+			cJSON_DetachItemViaPointer(rec, c);
+			cJSON_AddItemToObject(after, name, c);
+			cJSON_free(name);
+		}
+		c = next;
+	}
+	return after;
+}
+
+/* Hash the record, append its line (with the hash) to out; advance the
+ * chain.  One canonical pass: before = '{...', after = ',...}'. */
 static int finish_record(struct writer *w, cJSON *rec, bool escaped)
 {
-	_cleanup_buf_ struct buf c = { 0 };
+	_cleanup_buf_ struct buf head = { 0 }, tail = { 0 };
+	_cleanup_cjson_ cJSON *after = NULL;
+	struct sig_sha256_ctx c;
 	uint8_t h[SHA256_BYTES];
-	size_t start = w->out.len;
 	int r;
 
 	if (escaped && !cJSON_AddTrueToObject(rec, "escaped"))
 		return -ENOMEM;
-	r = canon_write(rec, &c);
-	if (r < 0)
-		return r;
-	sig_sha256(c.data, c.len, h);
-	sig_hex(h, sizeof(h), w->hash);
-	if (!cJSON_AddStringToObject(rec, "hash", w->hash))
+	after = split_at_hash(rec);
+	if (!after)
 		return -ENOMEM;
-	r = canon_write(rec, &w->out);
-	if (r == 0 && w->out.len - start > AUDIT_RECORD_MAX)
-		r = -E2BIG;
-	if (r < 0)
+	if ((r = canon_write(rec, &head)) < 0 || (r = canon_write(after, &tail)) < 0)
+		return r;
+	head.len--;               /* drop '}' */
+	tail.data[0] = ',';       /* '{' becomes the separator ("host" is always there) */
+	sig_sha256_init(&c);
+	sig_sha256_update(&c, head.data, head.len);
+	sig_sha256_update(&c, tail.data, tail.len);
+	sig_sha256_final(&c, h);
+	sig_hex(h, sizeof(h), w->hash);
+	if (head.len + tail.len + 76 > AUDIT_RECORD_MAX)
+		return -E2BIG;
+	if ((r = buf_add(&w->out, head.data, head.len)) < 0 ||
+	    (r = buf_printf(&w->out, ",\"hash\":\"%s\"", w->hash)) < 0 ||
+	    (r = buf_add(&w->out, tail.data, tail.len)) < 0)
 		return r;
 	w->seq++;
 	return buf_addc(&w->out, '\n');

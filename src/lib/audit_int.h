@@ -52,6 +52,9 @@ struct arec {
  * wrong when the status is not AREC_OK.  r is filled as far as it parsed. */
 enum arec_status arec_parse(const char *line, size_t len, struct arec *r, char *why,
 			    size_t whylen);
+/* For the writer: the same, without the byte-for-byte canonical check (the
+ * content must still hash to the record's hash; the verifier is strict). */
+enum arec_status arec_parse_tail(const char *line, size_t len, struct arec *r);
 void arec_free(struct arec *r);
 
 /* The MAC of a seal: HMAC-SHA256(K, AUDIT_DOM_SEAL || sealed bytes). */

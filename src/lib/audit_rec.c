@@ -207,8 +207,8 @@ static enum arec_status check_hash(struct arec *r, char *why, size_t whylen)
 	return AREC_OK;
 }
 
-enum arec_status arec_parse(const char *line, size_t len, struct arec *r, char *why,
-			    size_t whylen)
+static enum arec_status parse(const char *line, size_t len, bool exact, struct arec *r,
+			      char *why, size_t whylen)
 {
 	_cleanup_buf_ struct buf c = { 0 };
 	struct json_doc doc = { 0 };
@@ -220,7 +220,7 @@ enum arec_status arec_parse(const char *line, size_t len, struct arec *r, char *
 	if (json_parse_strict(line, len, AUDIT_RECORD_MAX, "record", &doc, &e) < 0)
 		return fail(AREC_GARBAGE, why, whylen, "not a JSON record: %s", e.msg);
 	r->root = doc.root;
-	if (canon_write(r->root, &c) < 0 || c.len != len || memcmp(c.data, line, len) != 0)
+	if (exact && (canon_write(r->root, &c) < 0 || c.len != len || memcmp(c.data, line, len)))
 		return fail(AREC_MALFORMED, why, whylen, "%s", "not in canonical form");
 	if (check_schema(r->root, r, &e) < 0) {
 		char m[sizeof(e.where) + sizeof(e.msg) + 4];
@@ -229,6 +229,17 @@ enum arec_status arec_parse(const char *line, size_t len, struct arec *r, char *
 		return fail(AREC_MALFORMED, why, whylen, "not a valid record: %s", m);
 	}
 	return check_hash(r, why, whylen);
+}
+
+enum arec_status arec_parse(const char *line, size_t len, struct arec *r, char *why,
+			    size_t whylen)
+{
+	return parse(line, len, true, r, why, whylen);
+}
+
+enum arec_status arec_parse_tail(const char *line, size_t len, struct arec *r)
+{
+	return parse(line, len, false, r, NULL, 0);
 }
 
 void arec_free(struct arec *r)
