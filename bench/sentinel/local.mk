@@ -9,7 +9,6 @@ bench_sentinel_reg_bench_SOURCES = \
 bench_sentinel_reg_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/leasexec -DCALYX_TEST_PATHS
 bench_sentinel_reg_bench_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS)
 bench_sentinel_reg_bench_LDADD = $(LIBCALYX)
-EXTRA_DIST += bench/sentinel/sentinel-bench.sh
 
 bench-sentinel: bench/sentinel/getppid-loop bench/sentinel/reg-bench \
 		tests/bin/calyx-sentinel tests/sentinel/sn-helper tests/bin/calyx
