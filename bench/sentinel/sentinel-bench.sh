@@ -5,12 +5,14 @@
 #   per-syscall: getppid loop with no daemon, daemon idle, outside a live run,
 #                inside a run
 #   registration: runmap_register/unregister round trips, hooks cold and warm
-# Env: CALLS (2000000), ROUNDS (11), CPU (the CPU the loops are pinned to: 1)
+# Env: CALLS (100000), ROUNDS (101), CPU (the CPU the loops are pinned to: 1),
+#      REPEAT (3: each loop condition is measured this many times, interleaved)
 set -u
 : "${CALYX_BUILDDIR:=$PWD}"
 B=$CALYX_BUILDDIR
-CALLS=${CALLS:-2000000}
-ROUNDS=${ROUNDS:-11}
+CALLS=${CALLS:-100000}
+ROUNDS=${ROUNDS:-101}
+REPEAT=${REPEAT:-3}
 CPU=${CPU:-1}
 D=$B/tests/bin/calyx-sentinel
 H=$B/tests/sentinel/sn-helper
@@ -48,14 +50,46 @@ start() {
 	sleep 0.1
 }
 
-echo "kernel $(uname -r), $(nproc) CPUs, loops pinned to CPU $CPU, $CALLS calls x $ROUNDS rounds (median)"
-echo "no daemon:            $(loop)"
+inside() {
+	"$H" run --cgroup "$CG/in" --run RUN-BENCH-IN --summary /dev/null -- \
+		taskset -c "$CPU" "$L" "$CALLS" "$ROUNDS"
+}
+
+echo "kernel $(uname -r), $(nproc) CPUs, loops pinned to CPU $CPU, $ROUNDS rounds of $CALLS calls"
+echo "getppid ns/call (min, p10, median of the rounds):"
+i=0
+while [ $i -lt "$REPEAT" ]; do
+	echo "  no daemon:          $(loop)"
+	i=$((i + 1))
+done
 start
-echo "daemon idle:          $(loop)"
-echo "register (cold):      $("$R" "$CG" 200 | tr '\n' ' ')"
-"$H" run --cgroup "$CG/hold" --run RUN-BENCH-HOLD -- sleep 600 &
+i=0
+while [ $i -lt "$REPEAT" ]; do
+	echo "  daemon idle:        $(loop)"
+	i=$((i + 1))
+done
+"$H" run --cgroup "$CG/hold" --run RUN-BENCH-HOLD --summary /dev/null -- sleep 600 &
 BG=$!
 sleep 0.3
-echo "outside a live run:   $(loop)"
-echo "inside a run:         $("$H" run --cgroup "$CG/in" --run RUN-BENCH-IN --summary /dev/null -- taskset -c "$CPU" "$L" "$CALLS" "$ROUNDS")"
-echo "register (warm):      $("$R" "$CG" 200 | tr '\n' ' ')"
+i=0
+while [ $i -lt "$REPEAT" ]; do
+	echo "  outside a live run: $(loop)"
+	echo "  inside a run:       $(inside)"
+	i=$((i + 1))
+done
+echo "registration round trips (reg-bench, 200 each):"
+echo "  hooks already attached by another run: $("$R" "$CG" 200 | tr '\n' ' ')"
+kill "$BG" 2>/dev/null
+wait "$BG" 2>/dev/null
+BG=
+sleep 3
+kill "$DPID"
+wait "$DPID" 2>/dev/null
+"$D" --linger 0 >/dev/null 2>&1 &
+DPID=$!
+sleep 0.5
+echo "  no linger, attach and detach each time: $("$R" "$CG" 50 | tr '\n' ' ')"
+kill "$DPID"
+wait "$DPID" 2>/dev/null
+start
+echo "  default linger (2 s), back to back:     $("$R" "$CG" 200 | tr '\n' ' ')"
