@@ -81,8 +81,11 @@ stage1_api() {
 		die "mount debugfs"
 	$BB mount -t tracefs -o nosuid,nodev,noexec tracefs "$NEW/sys/kernel/tracing" ||
 		die "mount tracefs"
-	# Debian keeps /tmp on the root filesystem: no nosuid there either.
-	$BB mount -t tmpfs -o mode=1777 tmp "$NEW/tmp" || die "mount /tmp"
+	# Debian keeps /tmp on the root filesystem: no nosuid there either.  When
+	# the command's tree is under the host's /tmp, /tmp stays the overlay's.
+	if [ "$VM_TMPFS_TMP" = 1 ]; then
+		$BB mount -t tmpfs -o mode=1777 tmp "$NEW/tmp" || die "mount /tmp"
+	fi
 	$BB mount -t tmpfs -o nosuid,nodev,mode=0755 run "$NEW/run" || die "mount /run"
 }
 
