@@ -55,6 +55,7 @@ enum sentinel_kill {
 	SN_KILL_NET_DENIED,
 	SN_KILL_SUPERVISOR,
 	SN_KILL_KILLSWITCH,
+	SN_KILL_REVOKED,
 	SN_KILL__MAX,
 };
 
@@ -62,7 +63,7 @@ enum sentinel_kill {
 static inline const char *sentinel_kill_name(unsigned int k)
 {
 	static const char *const names[SN_KILL__MAX] = {
-		"", "oom", "pids", "disk_write", "net_denied", "supervisor", "killswitch",
+		"", "oom", "pids", "disk_write", "net_denied", "supervisor", "killswitch", "revoked",
 	};
 
 	return k < SN_KILL__MAX ? names[k] : "unknown";

@@ -16,6 +16,7 @@
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <syslog.h>
 
@@ -23,6 +24,7 @@
 #include "audit.h"
 #include "json.h"
 #include "proto.h"
+#include "runstate.h"
 #include "util.h"
 
 struct sn_bpf; /* bpfobj.c */
@@ -76,6 +78,8 @@ struct sentinel {
 	struct buf pending;    /* lines not yet written */
 	bool killswitch;
 	bool stop;
+	struct revocations revoked; /* the last revocation list read */
+	struct stat revoked_st;     /* and the file it was read from */
 	uint64_t started_ns;
 	uint64_t events;       /* logged since start */
 	int64_t mono_to_real;  /* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
@@ -136,6 +140,8 @@ void runs_supervisor_died(struct sentinel *s, struct run *r);
 void runs_reap(struct sentinel *s);
 int runs_restore(struct sentinel *s, struct calyx_err *err);
 void runs_killswitch(struct sentinel *s);
+/* Kill the runs of revoked leases (the list is re-read when it changes). */
+void runs_revocations(struct sentinel *s);
 /* The linger timer fired: detach the hooks if still no run. */
 void runs_linger_expired(struct sentinel *s);
 int runs_watch(struct sentinel *s, struct sn_watch *w, uint32_t events);

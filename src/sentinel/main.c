@@ -163,6 +163,9 @@ static int fd_sources(struct sentinel *s, struct calyx_err *err)
 	if (inotify_add_watch(s->ino.fd, calyx_paths.rundir,
 			      IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE | IN_MOVED_FROM) < 0)
 		return err_set(err, errno, calyx_paths.rundir, "inotify: %s", strerror(errno));
+	/* the revocation list is replaced by rename; without the directory the
+	 * once-a-second tick still reads it */
+	inotify_add_watch(s->ino.fd, calyx_paths.state, IN_MOVED_TO | IN_CLOSE_WRITE);
 	if ((r = runs_watch(s, &s->sig, EPOLLIN)) < 0 || (r = runs_watch(s, &s->timer, EPOLLIN)) < 0 ||
 	    (r = runs_watch(s, &s->ino, EPOLLIN)) < 0 || (r = runs_watch(s, &s->linger, EPOLLIN)) < 0)
 		return err_set(err, r, "epoll", "%s", strerror(-r));
@@ -270,6 +273,7 @@ static void sentinel_stop(struct sentinel *s)
 	closep(&s->epfd);
 	closep(&s->log_fd);
 	buf_free(&s->pending);
+	rs_revocations_free(&s->revoked);
 }
 
 static void on_signal(struct sentinel *s)
@@ -287,6 +291,7 @@ static void on_timer(struct sentinel *s)
 	if (read(s->timer.fd, &ticks, sizeof(ticks)) < 0)
 		return;
 	killswitch_check(s);
+	runs_revocations(s);
 	runs_reap(s);
 	sample_all(s);
 }
@@ -298,6 +303,7 @@ static void on_inotify(struct sentinel *s)
 	while (read(s->ino.fd, buf, sizeof(buf)) > 0)
 		;
 	killswitch_check(s);
+	runs_revocations(s);
 }
 
 static void dispatch(struct sentinel *s, struct sn_watch *w)

@@ -590,6 +590,41 @@ void runs_killswitch(struct sentinel *s)
 		runs_kill(s, r, SN_KILL_KILLSWITCH, "kill switch is on");
 }
 
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_ino == b->st_ino && a->st_dev == b->st_dev && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* The list is leasexec's to enforce at start; here it catches runs already
+ * going when their lease is revoked.  An unreadable list changes nothing
+ * (the last one read stays in force) and is reported. */
+void runs_revocations(struct sentinel *s)
+{
+	struct calyx_err err = { 0 };
+	struct revocations rv;
+	struct stat st;
+
+	if (stat(calyx_paths.revoked, &st) == 0 && !same_file(&st, &s->revoked_st)) {
+		if (rs_revocations_load(calyx_paths.revoked, 0, &rv, &err) == 0) {
+			rs_revocations_free(&s->revoked);
+			s->revoked = rv;
+			s->revoked_st = st;
+		} else {
+			sn_log(LOG_ERR, "revocations: %s: %s", err.where, err.msg);
+		}
+	}
+	for (struct run *r = s->runs; r; r = r->next) {
+		const struct revocation *v = rs_revocation(&s->revoked, r->cfg.lease_id);
+		char detail[160];
+
+		if (!v || r->cfg.kill_reason || !r->cfg.lease_id[0])
+			continue;
+		snprintf(detail, sizeof(detail), "lease revoked by %s", v->by);
+		runs_kill(s, r, SN_KILL_REVOKED, detail);
+	}
+}
+
 /* A run from the pinned map: its cgroup by path (checked against the id),
  * its supervisor by pid (checked against the start time we recorded). */
 static struct run *run_reopen(struct sentinel *s, const struct sentinel_run *cfg)

@@ -4,7 +4,7 @@
 # when the kill switch is set, and runs over a limit the policy marks fatal.
 . "$CALYX_SRCDIR/tests/sentinel/lib-sentinel.sh"
 sn_setup
-tap_plan 15
+tap_plan 17
 sn_start
 
 # --- the supervisor dies: its run goes within a second
@@ -48,6 +48,24 @@ rm -f "$SN_KILLSWITCH"
 sleep 0.3
 sn_run kl-ks4 -- true
 ok "kill switch off: runs register again" test "$(sum kl-ks4 attributed)" -eq 1
+
+# --- a revoked lease: its running runs go
+state=$CALYX_TESTROOT/var/lib/calyx/state
+mkdir -p "$state" && chmod 0700 "$state"
+[ -e "$state/revoked.json" ] && cp -p "$state/revoked.json" "$SN_TMP/revoked.orig"
+lease=LEASE-20260101-000000-$(printf %04x $(($$ % 65536)))
+bg rv sn_run kl-rv --lease "$lease" -- sleep 60
+wait_for 50 sh -c "test -n \"\$(cat '$SN_CG/kl-rv/cgroup.procs')\"" 2>/dev/null
+start=$(date +%s%N)
+"$SN_HELPER" revoke "$lease"
+wait "$rv"
+rc=$?
+ms=$((($(date +%s%N) - start) / 1000000))
+if [ -e "$SN_TMP/revoked.orig" ]; then cp -p "$SN_TMP/revoked.orig" "$state/revoked.json"
+else rm -f "$state/revoked.json"; fi
+ok "lease revoked: its run is killed (status $rc) in ${ms} ms (< 1000)" \
+	test "$rc" -eq 137 -a "$ms" -lt 1000
+ok "logged as a kill for a revoked lease" test "$(log_lines kl-rv kill | jq -r .reason)" = revoked
 
 # --- disk_write quota
 sn_run kl-dw --disk-limit 1048576 -- sh -c \

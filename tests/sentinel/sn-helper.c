@@ -15,6 +15,7 @@
  *   sn-helper connect ADDR PORT  TCP connect; prints "ok" or the errno name
  *   sn-helper send ADDR PORT     one UDP datagram; prints "ok" or the errno name
  *   sn-helper listen ADDR PORT   listen until killed
+ *   sn-helper revoke LEASE       add LEASE to the test prefix's revocation list
  */
 #include "config.h"
 
@@ -29,8 +30,11 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 
+#include "paths.h"
 #include "runmap.h"
+#include "runstate.h"
 
 #define MAX_RULES 8
 
@@ -83,7 +87,7 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 	int c;
 
 	g->run_id = "RUN-TEST";
-	g->lease_id = "LEASE-20260101-000000-test";
+	g->lease_id = "LEASE-20260101-000000-0000";
 	g->fatal = RUNMAP_FATAL_DEFAULT;
 	g->deny_threshold = RUNMAP_DENY_THRESHOLD_DEFAULT;
 	g->net = NET_HOST;
@@ -306,6 +310,18 @@ static int cmd_net(const char *what, const char *a, const char *port)
 	return report(connect(fd, (struct sockaddr *)&ss, len));
 }
 
+static int cmd_revoke(const char *id)
+{
+	struct calyx_err err = { 0 };
+
+	if (rs_revocations_init(calyx_paths.revoked, &err) < 0 ||
+	    rs_revoke(calyx_paths.revoked, id, "sentinel test", "root", (int64_t)time(NULL), &err) < 0) {
+		fprintf(stderr, "sn-helper: revoke: %s: %s\n", err.where, err.msg);
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "run") == 0)
@@ -313,6 +329,8 @@ int main(int argc, char **argv)
 	if (argc == 3 && strcmp(argv[1], "nr") == 0)
 		return printf("%d\n", strcmp(argv[2], "execve") == 0 ? (int)SYS_execve
 								     : (int)SYS_getppid) < 0;
+	if (argc == 3 && strcmp(argv[1], "revoke") == 0)
+		return cmd_revoke(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "waitfile") == 0) {
 		while (access(argv[2], F_OK) < 0)
 			poll(NULL, 0, 10);

@@ -10,12 +10,12 @@ ok "daemon down: status exits 1" test $? -eq 1
 ok "daemon down: says so" grep -q "not running" "$SN_TMP/down.out"
 
 sn_start
-bg r sn_run st-1 --lease LEASE-20260101-000000-stat --net allow --allow 127.0.0.1/32:9 -- sleep 1
+bg r sn_run st-1 --lease LEASE-20260101-000000-5a7e --net allow --allow 127.0.0.1/32:9 -- sleep 1
 wait_for 20 hooks_attached
 "$SN_CALYX" sentinel status > "$SN_TMP/up.out"
 ok "daemon up: status exits 0" test $? -eq 0
 ok "shows the live run, its lease and network mode" \
-	grep -q "st-1-$$  lease LEASE-20260101-000000-stat  net allow" "$SN_TMP/up.out"
+	grep -q "st-1-$$  lease LEASE-20260101-000000-5a7e  net allow" "$SN_TMP/up.out"
 ok "shows the hooks attached" grep -q "^hooks: attached" "$SN_TMP/up.out"
 ok "--json: one run with its cgroup id" \
 	test "$(status_json | jq -r '.runs[0].cgroup_id')" = "$(stat -c %i "$SN_CG/st-1")"
