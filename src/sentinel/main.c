@@ -276,12 +276,27 @@ static void sentinel_stop(struct sentinel *s)
 	rs_revocations_free(&s->revoked);
 }
 
+/* SIGHUP reopens the sentinel log (after logrotate moved it); the others stop. */
 static void on_signal(struct sentinel *s)
 {
 	struct signalfd_siginfo si;
+	struct calyx_err err = { 0 };
+	int old = s->log_fd;
 
-	if (read(s->sig.fd, &si, sizeof(si)) == sizeof(si))
+	if (read(s->sig.fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	if (si.ssi_signo != SIGHUP) {
 		s->stop = true;
+		return;
+	}
+	slog_flush(s);
+	if (slog_open(s, &err) < 0) {
+		sn_log(LOG_ERR, "cannot reopen the log: %s: %s", err.where, err.msg);
+		s->log_fd = old;
+		return;
+	}
+	closep(&old);
+	sn_log(LOG_INFO, "reopened %s", calyx_paths.sentinel_log);
 }
 
 static void on_timer(struct sentinel *s)

@@ -68,8 +68,12 @@ int slog_open(struct sentinel *s, struct calyx_err *err)
 	if (s->log_fd < 0)
 		return err_set(err, errno, calyx_paths.sentinel_log, "cannot open: %s",
 			       strerror(errno));
-	if (fchmod(s->log_fd, 0640) < 0)
-		return err_set(err, errno, calyx_paths.sentinel_log, "chmod: %s", strerror(errno));
+	if (fchmod(s->log_fd, 0640) < 0) {
+		r = err_set(err, errno, calyx_paths.sentinel_log, "chmod: %s", strerror(errno));
+		closep(&s->log_fd);
+		s->log_fd = -1;
+		return r;
+	}
 	return 0;
 }
 

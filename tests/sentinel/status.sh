@@ -3,7 +3,7 @@
 # calyx sentinel status: the daemon and its live runs, or why there is none.
 . "$CALYX_SRCDIR/tests/sentinel/lib-sentinel.sh"
 sn_setup
-tap_plan 7
+tap_plan 8
 
 "$SN_CALYX" sentinel status > "$SN_TMP/down.out" 2>&1
 ok "daemon down: status exits 1" test $? -eq 1
@@ -22,4 +22,12 @@ ok "--json: one run with its cgroup id" \
 wait "$r"
 ok "--json after the run (and the linger time): no run, hooks detached" \
 	wait_for 50 sh -c "test \"\$('$SN_CALYX' --json sentinel status | jq -c '[.running, (.runs | length), .daemon.hooks_attached]')\" = '[true,0,false]'"
+
+# log rotation: SIGHUP reopens the log
+mv "$SN_LOG" "$SN_LOG.1"
+kill -HUP "$SN_PID"
+wait_for 20 test -e "$SN_LOG"
+sn_run st-2 -- true
+ok "SIGHUP: the daemon writes a new log after rotation" \
+	test -n "$(log_lines st-2 end)" -a -z "$(jq -c --arg r "st-2-$$" 'select(.run == $r)' "$SN_LOG.1")"
 tap_done
