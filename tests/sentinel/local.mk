@@ -21,3 +21,10 @@ tests_sentinel_test_wire_SOURCES = tests/sentinel/test_wire.c src/sentinel/wire.
 tests_sentinel_test_wire_CFLAGS = $(CK_CFLAGS)
 tests_sentinel_test_wire_LDADD = $(CK_LIBS)
 endif
+
+# tests/lib.sh's testroot_lock leaves $(TESTROOT).lock beside the prefix, and
+# clean-testroot removes only the prefix: without this, distcheck's
+# distcleancheck finds the lock (it belongs in tests/local.mk's rule).
+clean-testroot-lock:
+	-rm -f '$(TESTROOT).lock'
+CLEAN_LOCAL += clean-testroot-lock
