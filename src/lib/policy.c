@@ -552,6 +552,7 @@ _printf_(3, 4) static int deny(struct decision *d, const char *clause, const cha
 	va_start(ap, fmt);
 	vsnprintf(d->reason, sizeof(d->reason), fmt, ap);
 	va_end(ap);
+	str_one_line(d->reason); /* it quotes the caller's argv and cwd */
 	return 0;
 }
 
@@ -562,6 +563,7 @@ _printf_(2, 3) static void hint(struct decision *d, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(d->hint, sizeof(d->hint), fmt, ap);
 	va_end(ap);
+	str_one_line(d->hint);
 }
 
 static bool env_pattern_match(const char *pat, const char *name)
