@@ -183,10 +183,21 @@ static void check_eff(const cJSON *eff, const struct decision *d, const char *na
 	}
 }
 
+/* A reason and a hint are printed as one line each, whatever they quote. */
+static void check_one_line(const char *s, const char *name)
+{
+	for (const char *p = s; *p; p++)
+		ck_assert_msg((unsigned char)*p >= 0x20 && *p != 0x7f,
+			      "%s: control byte 0x%02x in \"%s\"", name, *p, s);
+}
+
 static void check_decision(const cJSON *c, const struct decision *d)
 {
 	const char *name = opt_string(c, "name"), *expect = opt_string(c, "expect");
 	const char *reason = opt_string(c, "reason"), *cmd = opt_string(c, "cmd");
+
+	check_one_line(d->reason, name);
+	check_one_line(d->hint, name);
 
 	if (strcmp(expect, "allow") == 0) {
 		ck_assert_msg(d->allow, "%s: denied by %s: %s", name, d->clause, d->reason);

@@ -336,7 +336,7 @@ END_TEST
 
 START_TEST(strings)
 {
-	char small[4];
+	char small[4], line[] = "a\tb\nc\x1b[0m\x7f\xc3\xa9~";
 
 	ck_assert(str_is_printable_ascii("hello world ~"));
 	ck_assert(!str_is_printable_ascii("tab\there"));
@@ -347,6 +347,8 @@ START_TEST(strings)
 	ck_assert(!str_copy(small, sizeof(small), "abcd"));
 	ck_assert_str_eq(small, "abc");
 	ck_assert(!str_copy(small, 0, "a"));
+	str_one_line(line);
+	ck_assert_str_eq(line, "a?b?c?[0m?\xc3\xa9~");
 }
 END_TEST
 
