@@ -750,13 +750,16 @@ int audit_append(const struct audit_ctx *ctx, const struct audit_event *ev, size
 		r = writer_build(&w, ev, n, seal, res, err);
 	if (r == 0)
 		r = writer_commit(&w, err);
+	if (r == 0)
+		writer_syslog(&w); /* durable now, whatever happens to the key below */
 	if (r == 0 && w.seal_n)
 		r = akey_advance(w.key_fd, ctx->key_path, &w.key, w.seal_seq, w.hash, err);
-	if (r < 0)
+	if (r < 0) {
+		memset(res, 0, sizeof(*res));
 		return r;
+	}
 	res->seal_seq = w.seal_seq;
 	res->seal_n = w.seal_n;
-	writer_syslog(&w);
 	return 0;
 }
 
@@ -860,7 +863,7 @@ static int write_initial(const struct audit_ctx *ctx, const uint8_t k0[32], cons
 	return r;
 }
 
-static int make_key(struct writer *w, char ret_key_hex[65], struct calyx_err *err)
+static int make_key(const struct writer *w, char ret_key_hex[65], struct calyx_err *err)
 {
 	const struct audit_ctx *ctx = w->ctx;
 	uint8_t k0[32];
@@ -879,8 +882,9 @@ static int make_key(struct writer *w, char ret_key_hex[65], struct calyx_err *er
 	sig_random(k0, sizeof(k0));
 	audit_key_id(k0, id);
 	r = write_initial(ctx, k0, id, err);
+	/* records already in the log (not sealed) are covered by the first seal */
 	if (r == 0)
-		r = akey_create(ctx->key_path, k0, w->seq, w->hash, err);
+		r = akey_create(ctx->key_path, k0, 0, AUDIT_ZERO_HASH, err);
 	if (r == 0)
 		sig_hex(k0, 32, ret_key_hex);
 	else if (r != -EEXIST && snprintf(p, sizeof(p), "%s.initial", ctx->key_path) > 0)
@@ -916,9 +920,7 @@ int audit_init(const struct audit_ctx *ctx, char ret_key_hex[65], bool *created,
 	if (r != -ENOENT)
 		return r;
 	err_clear(err);
-	r = writer_tail(&w, err);
-	if (r == 0)
-		r = make_key(&w, ret_key_hex, err);
+	r = make_key(&w, ret_key_hex, err);
 	*created = r == 0;
 	return r;
 }

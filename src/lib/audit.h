@@ -9,6 +9,7 @@
  * hashing at every seal; the old key is overwritten in place and wiped.
  * User-controlled strings go through the canonical writer (file) or are
  * hex-escaped (syslog), so no input can break a line or forge a field.
+ * Not for threads: SIGXFSZ is ignored process-wide during an append.
  */
 #ifndef CALYX_AUDIT_H
 #define CALYX_AUDIT_H
@@ -58,7 +59,8 @@ struct audit_result {
  * If seal is true (or seal_every is reached) a seal record follows them.
  * On failure nothing new is left in the log (what was written is truncated
  * back) or, if even that fails, a torn record that the next writer and the
- * verifier report.
+ * verifier report; *res is zeroed.  (If only the key evolution after a
+ * durable seal fails, the records stay and the next writer evolves the key.)
  */
 int audit_append(const struct audit_ctx *ctx, const struct audit_event *ev, size_t n, bool seal,
 		 struct audit_result *res, struct calyx_err *err);

@@ -400,6 +400,51 @@ START_TEST(init_refuses_sealed_log_without_state)
 }
 END_TEST
 
+/* A log written before it had a key state (unsealed records): the first
+ * seal covers them from seq 1. */
+START_TEST(init_adopts_unsealed_log)
+{
+	char hex[65], p[PATH_MAX + 16];
+	struct calyx_err err = { 0 };
+	struct audit_result res;
+	struct audit_event ev = { .type = "exec_event.EXITED" };
+	struct tlines L;
+	bool created = false;
+
+	T.ctx.key_path = NULL;
+	append_n(3, true);
+	T.ctx.key_path = T.key;
+	snprintf(p, sizeof(p), "%s.initial", T.key);
+	ck_assert_int_eq(unlink(T.key), 0);
+	ck_assert_int_eq(unlink(p), 0);
+	ck_assert_int_eq(audit_init(&T.ctx, hex, &created, &err), 0);
+	ck_assert(created);
+	ck_assert_int_eq(sig_unhex_exact(hex, T.k0, 32), 0);
+	ck_assert_int_eq(audit_append(&T.ctx, &ev, 1, true, &res, &err), 0);
+	ck_assert_int_eq(res.seal_n, 1);
+	tl_read(T.log, &L);
+	ck_assert_ptr_nonnull(strstr(*tl_at(&L, 4), "\"from\":1,"));
+	expect(tlog_verify(&T, true, true), AUDIT_CLEAN, 0);
+	tl_free(&L);
+}
+END_TEST
+
+/* A failed append leaves no sequence numbers behind for the caller. */
+START_TEST(failed_append_zeroes_result)
+{
+	struct audit_result res = { .first_seq = 77, .last_seq = 77 };
+	struct audit_event ev = { .type = "exec_event.EXITED" };
+	struct calyx_err err = { 0 };
+
+	append_n(2, true);
+	ck_assert_int_eq(chmod(T.key, 0644), 0); /* a key state others can read: refused */
+	ck_assert_int_eq(audit_append(&T.ctx, &ev, 1, true, &res, &err), -EPERM);
+	ck_assert_int_eq(res.first_seq, 0);
+	ck_assert_int_eq(res.last_seq, 0);
+	ck_assert_ptr_nonnull(strstr(err.hint, "chmod 600"));
+}
+END_TEST
+
 /* ---- crashes ------------------------------------------------------------------ */
 
 /* The seal is durable, the key not yet evolved (state file as before): the
@@ -751,6 +796,8 @@ static Suite *suite(void)
 	tcase_add_test(t, initial_key_file);
 	tcase_add_test(t, init_is_idempotent);
 	tcase_add_test(t, init_refuses_sealed_log_without_state);
+	tcase_add_test(t, init_adopts_unsealed_log);
+	tcase_add_test(t, failed_append_zeroes_result);
 	tcase_add_test(t, crash_between_seal_and_evolve);
 	tcase_add_test(t, interrupted_key_update);
 	tcase_add_test(t, damaged_state_fails_closed);
