@@ -350,10 +350,11 @@ static int sentinel_loop(struct sentinel *s)
 				events_consume(s);
 		for (int i = 0; i < n && !s->stop; i++) {
 			struct sn_watch *w = ev[i].data.ptr;
+			enum sn_src src = w->src; /* w may be freed by its handler */
 
-			if (w->src != SRC_RING)
+			if (src != SRC_RING)
 				dispatch(s, w);
-			if (w->src == SRC_CLIENT || w->src == SRC_SUPERVISOR)
+			if (src == SRC_CLIENT || src == SRC_SUPERVISOR)
 				break; /* may have freed watches later in ev[]: poll again */
 		}
 		slog_flush(s);
