@@ -348,14 +348,16 @@ static int sentinel_loop(struct sentinel *s)
 		for (int i = 0; i < n; i++)
 			if (((struct sn_watch *)ev[i].data.ptr)->src == SRC_RING)
 				events_consume(s);
+		/* then one other source: its handler may free watches that later
+		 * entries of ev[] point to (a run and its pidfd); the others are
+		 * level-triggered and come back at once */
 		for (int i = 0; i < n && !s->stop; i++) {
 			struct sn_watch *w = ev[i].data.ptr;
-			enum sn_src src = w->src; /* w may be freed by its handler */
 
-			if (src != SRC_RING)
+			if (w->src != SRC_RING) {
 				dispatch(s, w);
-			if (src == SRC_CLIENT || src == SRC_SUPERVISOR)
-				break; /* may have freed watches later in ev[]: poll again */
+				break;
+			}
 		}
 		slog_flush(s);
 	}
