@@ -155,6 +155,7 @@ static int find_tail(int fd, off_t size, const char *path, struct arec *rec, off
 {
 	for (off_t w = TAIL_FIRST;; w *= 2) {
 		_cleanup_free_ char *b = NULL;
+		ssize_t n;
 		off_t off;
 		int r;
 
@@ -164,8 +165,10 @@ static int find_tail(int fd, off_t size, const char *path, struct arec *rec, off
 		b = malloc((size_t)w + 1);
 		if (!b)
 			return err_set(err, ENOMEM, path, "out of memory");
-		if (pread(fd, b, (size_t)w, off) != w)
-			return err_set(err, EIO, path, "cannot read the log tail: %s", strerror(errno));
+		n = pread(fd, b, (size_t)w, off);
+		if (n != w)
+			return err_set(err, n < 0 ? errno : EIO, path, "cannot read the log tail: %s",
+				       n < 0 ? strerror(errno) : "short read");
 		r = scan_lines(b, (size_t)w, off, rec, end);
 		if (r != -EAGAIN)
 			return r;
@@ -206,6 +209,7 @@ static int account_torn(struct writer *w, struct calyx_err *err)
 	size_t n = (size_t)(w->size - w->valid_end);
 	_cleanup_free_ char *b = NULL;
 	uint8_t h[SHA256_BYTES];
+	ssize_t got;
 
 	if (n > TAIL_MAX)
 		return err_set(err, EBADMSG, w->ctx->log_path, "%zu bytes after the last valid "
@@ -213,8 +217,10 @@ static int account_torn(struct writer *w, struct calyx_err *err)
 	b = malloc(n + 1);
 	if (!b)
 		return err_set(err, ENOMEM, w->ctx->log_path, "out of memory");
-	if (pread(w->log_fd, b, n, w->valid_end) != (ssize_t)n)
-		return err_set(err, EIO, w->ctx->log_path, "cannot read the torn record");
+	got = pread(w->log_fd, b, n, w->valid_end);
+	if (got != (ssize_t)n)
+		return err_set(err, got < 0 ? errno : EIO, w->ctx->log_path, "cannot read the "
+			       "torn record: %s", got < 0 ? strerror(errno) : "short read");
 	w->torn_nl = b[n - 1] != '\n';
 	if (w->torn_nl)
 		b[n++] = '\n';
