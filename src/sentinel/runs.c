@@ -398,10 +398,26 @@ static void summary_fill(const struct run *r, const struct sentinel_stats *st,
 	top_syscalls(st, w);
 }
 
-static void log_end(struct sentinel *s, const struct run *r, const char *how,
-		    const struct sn_wire_summary *w)
+/* Every syscall the run made, by native number ("39": 12): the summary
+ * leasexec gets has only the most frequent. */
+static cJSON *sys_counts(const struct sentinel_stats *st)
 {
-	cJSON *o = slog_line("end", r), *top = cJSON_CreateArray();
+	cJSON *o = cJSON_CreateObject();
+	char nr[16];
+
+	for (int i = 0; st && i < SENTINEL_NR_SYSCALLS; i++) {
+		if (!st->sys[i])
+			continue;
+		snprintf(nr, sizeof(nr), "%d", i);
+		jnum(o, nr, st->sys[i]);
+	}
+	return o;
+}
+
+static void log_end(struct sentinel *s, const struct run *r, const char *how,
+		    const struct sn_wire_summary *w, const struct sentinel_stats *st)
+{
+	cJSON *o = slog_line("end", r);
 
 	cJSON_AddStringToObject(o, "how", how);
 	jnum(o, "syscalls", w->syscalls);
@@ -420,14 +436,7 @@ static void log_end(struct sentinel *s, const struct run *r, const char *how,
 	jnum(o, "lost_events", w->lost_events);
 	if (w->kill_reason)
 		cJSON_AddStringToObject(o, "killed", sentinel_kill_name(w->kill_reason));
-	for (uint32_t i = 0; i < w->n_top; i++) {
-		cJSON *t = cJSON_CreateObject();
-
-		jnum(t, "nr", w->top[i].nr);
-		jnum(t, "count", w->top[i].count);
-		cJSON_AddItemToArray(top, t);
-	}
-	cJSON_AddItemToObject(o, "top_syscalls", top);
+	cJSON_AddItemToObject(o, "sys", sys_counts(st));
 	slog_emit(s, o);
 }
 
@@ -438,11 +447,13 @@ static void run_finish(struct sentinel *s, struct run *r, const char *how,
 	_cleanup_free_ struct sentinel_stats *st = calloc(1, sizeof(*st));
 
 	events_consume(s);
-	if (st && run_totals(s, r, st) == 0)
+	if (st && run_totals(s, r, st) == 0) {
 		summary_fill(r, st, w);
-	else
+	} else {
 		memset(w, 0, sizeof(*w));
-	log_end(s, r, how, w);
+		free(TAKE_PTR(st));
+	}
+	log_end(s, r, how, w, st);
 	sn_log(LOG_INFO, "%s %s: %llu syscalls, %llu execs", how, r->cfg.run_id,
 	       (unsigned long long)w->syscalls, (unsigned long long)w->execs);
 	sn_bpf_run_del(s->bpf, r->cfg.cgroup_id);
