@@ -202,9 +202,11 @@ static const struct {
 	int (*run)(struct cx *cx, int argc, char **argv);
 } commands[] = {
 	{ "init", cmd_init },
+	{ "audit", cmd_audit },
 	{ "key", cmd_key },
 	{ "lease", cmd_lease },
 	{ "killswitch", cmd_killswitch },
+	{ "sentinel", cmd_sentinel },
 	{ "version", cmd_version },
 };
 

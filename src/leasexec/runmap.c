@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -27,9 +28,10 @@
 /* A sentinel that does not answer within this is treated as failed. */
 #define RUNMAP_TIMEOUT_MS 2000
 
-_Static_assert(RUNMAP_FATAL_OOM == SN_FATAL_OOM && RUNMAP_FATAL_PIDS == SN_FATAL_PIDS &&
-		       RUNMAP_FATAL_DISK_WRITE == SN_FATAL_DISK_WRITE &&
-		       RUNMAP_FATAL_NET_DENIED == SN_FATAL_NET_DENIED,
+_Static_assert((unsigned)RUNMAP_FATAL_OOM == (unsigned)SN_FATAL_OOM &&
+		       (unsigned)RUNMAP_FATAL_PIDS == (unsigned)SN_FATAL_PIDS &&
+		       (unsigned)RUNMAP_FATAL_DISK_WRITE == (unsigned)SN_FATAL_DISK_WRITE &&
+		       (unsigned)RUNMAP_FATAL_NET_DENIED == (unsigned)SN_FATAL_NET_DENIED,
 	       "runmap and sentinel disagree on fatal bits");
 _Static_assert(RUNMAP_TOP == SN_PROTO_TOP, "summary sizes differ");
 _Static_assert(SN_PROTO_MAX_RULES >= LEASE_MAX_ITEMS, "allow list does not fit");

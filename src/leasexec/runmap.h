@@ -73,8 +73,10 @@ struct runmap_summary {
 	} top[RUNMAP_TOP];
 };
 
-/* Register the run; returns when the hooks see it.  ~0.1 ms when hooks are
- * already attached for another run, more for the first run. */
+/* Register the run; returns when the hooks see it.  Measured (docs/
+ * sentinel-benchmark.md): ~0.15 ms while the hooks are attached (another run,
+ * or one that ended less than the daemon's --linger ago), ~1 ms when they
+ * must be attached first. */
 int runmap_register(const struct runmap_reg *reg, struct calyx_err *err);
 /* Forget the run after its cgroup is empty; ret (may be NULL) gets its counters. */
 int runmap_unregister(uint64_t cgroup_id, struct runmap_summary *ret, struct calyx_err *err);

@@ -69,7 +69,8 @@ static int canon_object(const cJSON *v, struct buf *out)
 	for (i = 0, c = v->child; c; c = c->next)
 		m[i++] = c;
 	/* strcmp orders by unsigned bytes: bytewise order of the UTF-8 keys */
-	qsort(m, n, sizeof(*m), cmp_member);
+	if (n)
+		qsort(m, n, sizeof(*m), cmp_member); /* m is NULL when n is 0 */
 	r = buf_addc(out, '{');
 	for (i = 0; r == 0 && i < n; i++) {
 		if (i && strcmp(m[i - 1]->string, m[i]->string) == 0)

@@ -38,6 +38,7 @@ int read_trusted_file(const char *path, uid_t owner, size_t max, struct buf *out
 {
 	_cleanup_close_ int dfd = -1, fd = -1;
 	char dir[PATH_MAX];
+	const char *base;
 	struct stat st;
 	int r;
 
@@ -49,7 +50,10 @@ int read_trusted_file(const char *path, uid_t owner, size_t max, struct buf *out
 	r = check_owner_mode(&st, owner, "directory", dir, err);
 	if (r < 0)
 		return r;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	/* relative to the directory just checked, so it cannot be swapped under us */
+	base = strrchr(path, '/');
+	fd = openat(dfd, base ? base + 1 : path,
+		    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		r = errno;
 		err_set(err, r, path, "cannot open: %s", r == ELOOP ? "is a symlink" : strerror(r));

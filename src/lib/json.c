@@ -470,7 +470,7 @@ int json_parse_strict(const char *text, size_t len, size_t max_size, const char 
 		return err_set(err, EINVAL, what, "malformed JSON");
 	r = check_keys(doc->root, "", err);
 	if (r < 0) {
-		if (!err->where[0])
+		if (err && !err->where[0])
 			snprintf(err->where, sizeof(err->where), "%s", what);
 		json_doc_free(doc);
 		return r;

@@ -100,15 +100,16 @@ int limit_parse_string(enum limit_id id, const char *s, uint64_t *ret)
 	int64_t d;
 	int r;
 
-	if (id == LIM_CPU)
+	if (id == LIM_CPU) {
 		r = parse_milli(s, ret);
-	else if (id == LIM_WALL) {
-		r = parse_duration(s, &d);
-		*ret = (uint64_t)d;
-	} else if (limit_is_bytes(id))
+	} else if (limit_is_bytes(id)) {
 		r = parse_size(s, ret);
-	else
-		r = parse_i64(s, 0, INT32_MAX, &d), *ret = (uint64_t)d;
+	} else {
+		/* d is only defined when the parse succeeded */
+		r = id == LIM_WALL ? parse_duration(s, &d) : parse_i64(s, 0, INT32_MAX, &d);
+		if (r == 0)
+			*ret = (uint64_t)d;
+	}
 	if (r == 0 && *ret == 0)
 		return -ERANGE; /* a zero limit is a typo, never a policy */
 	return r;
@@ -291,10 +292,13 @@ const char *cap_name(int cap)
 
 bool lease_args_match(char *const *patterns, char *const *args)
 {
+	static char *const none[] = { NULL };
 	size_t i;
 
 	if (!patterns)
 		return true;
+	if (!args)
+		args = none;
 	for (i = 0; patterns[i]; i++) {
 		if (strcmp(patterns[i], "**") == 0 && !patterns[i + 1])
 			return true;

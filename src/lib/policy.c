@@ -16,7 +16,8 @@
 #include "json.h"
 #include "policy.h"
 
-static const char *const layer_names[LAYER__MAX] = {
+/* NULL-terminated too: it is the allowed-key list of policy.layers */
+static const char *const layer_names[LAYER__MAX + 1] = {
 	[LAYER_CGROUP] = "cgroup",
 	[LAYER_NETNS] = "netns",
 	[LAYER_MOUNTNS] = "mountns",
@@ -551,6 +552,7 @@ _printf_(3, 4) static int deny(struct decision *d, const char *clause, const cha
 	va_start(ap, fmt);
 	vsnprintf(d->reason, sizeof(d->reason), fmt, ap);
 	va_end(ap);
+	str_one_line(d->reason); /* it quotes the caller's argv and cwd */
 	return 0;
 }
 
@@ -561,6 +563,7 @@ _printf_(2, 3) static void hint(struct decision *d, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(d->hint, sizeof(d->hint), fmt, ap);
 	va_end(ap);
+	str_one_line(d->hint);
 }
 
 static bool env_pattern_match(const char *pat, const char *name)
@@ -739,7 +742,8 @@ static bool rule_satisfied(const struct approval_rule *a, const struct lease *l)
 	if (a->distinct_roles)
 		return assign_roles(a, l, 0, used, 0, a->signatures);
 	for (size_t i = 0; i < l->n_signers; i++) {
-		bool ok = false;
+		/* without a role restriction every distinct key counts, roles or not */
+		bool ok = !a->roles || !a->roles[0];
 
 		for (size_t r = 0; l->signers[i].roles[r]; r++)
 			ok |= signer_role_ok(a, l->signers[i].roles[r]);
@@ -847,8 +851,8 @@ static void list_commands(const struct lease *l, char *out, size_t n)
 int policy_match_command(const struct lease *l, const struct request *req, struct decision *d)
 {
 	char want[PATH_MAX], allowed[256];
-	bool by_name = !strchr(req->argv0, '/'), path_seen = false;
-	int found = -1;
+	bool by_name = !strchr(req->argv0, '/');
+	int found = -1, named = -1;
 
 	list_commands(l, allowed, sizeof(allowed));
 	if (!by_name && !make_abs(req->cwd, req->argv0, want, sizeof(want)))
@@ -859,17 +863,19 @@ int policy_match_command(const struct lease *l, const struct request *req, struc
 
 		if (by_name ? strcmp(base_name(p), req->argv0) != 0 : strcmp(p, want) != 0)
 			continue;
-		if (by_name && found >= 0 && strcmp(l->cmds[found].path, p) != 0) {
+		/* ambiguous whatever the arguments: they must not pick the binary */
+		if (by_name && named >= 0 && strcmp(l->cmds[named].path, p) != 0) {
 			deny(d, "lease.commands", "%s allows both %s and %s: \"%s\" is ambiguous", l->id,
-			     l->cmds[found].path, p, req->argv0);
+			     l->cmds[named].path, p, req->argv0);
 			hint(d, "name the command by its full path");
 			return 0;
 		}
-		path_seen = true;
+		if (named < 0)
+			named = (int)i;
 		if (found < 0 && lease_args_match(l->cmds[i].args, req->args))
 			found = (int)i;
 	}
-	if (found < 0 && path_seen)
+	if (found < 0 && named >= 0)
 		return deny(d, "lease.commands.args", "%s does not allow these arguments to %s",
 			    l->id, by_name ? req->argv0 : want);
 	if (found < 0)

@@ -22,6 +22,7 @@ _Static_assert(sizeof(crypto_hash_sha256_state) <= sizeof(((struct sig_sha256_ct
 _Static_assert(crypto_sign_PUBLICKEYBYTES == SIG_PK_BYTES, "pk size");
 _Static_assert(crypto_sign_SECRETKEYBYTES == SIG_SK_BYTES, "sk size");
 _Static_assert(crypto_sign_BYTES == SIG_BYTES, "sig size");
+_Static_assert(crypto_sign_SEEDBYTES == SIG_SEED_BYTES, "seed size");
 
 struct verified_body {
 	cJSON *body;
@@ -47,6 +48,12 @@ void sig_kid(const uint8_t pk[SIG_PK_BYTES], char kid[KID_LEN])
 int sig_keypair(uint8_t pk[SIG_PK_BYTES], uint8_t sk[SIG_SK_BYTES])
 {
 	return crypto_sign_keypair(pk, sk) == 0 ? 0 : -EIO;
+}
+
+int sig_keypair_from_seed(const uint8_t seed[SIG_SEED_BYTES], uint8_t pk[SIG_PK_BYTES],
+			  uint8_t sk[SIG_SK_BYTES])
+{
+	return crypto_sign_seed_keypair(pk, sk, seed) == 0 ? 0 : -EIO;
 }
 
 void sig_sk_to_pk(const uint8_t sk[SIG_SK_BYTES], uint8_t pk[SIG_PK_BYTES])
@@ -182,6 +189,18 @@ int sig_sign_lease(const struct buf *canon_body, const uint8_t sk[SIG_SK_BYTES],
 		return r;
 	return crypto_sign_detached(sig, NULL, (const uint8_t *)msg.data, msg.len, sk) == 0
 		       ? 0 : -EIO;
+}
+
+int sig_sign_detached(const void *msg, size_t n, const uint8_t sk[SIG_SK_BYTES],
+		      uint8_t sig[SIG_BYTES])
+{
+	return crypto_sign_detached(sig, NULL, msg, n, sk) == 0 ? 0 : -EIO;
+}
+
+bool sig_verify_detached(const void *msg, size_t n, const uint8_t pk[SIG_PK_BYTES],
+			 const uint8_t sig[SIG_BYTES])
+{
+	return crypto_sign_verify_detached(sig, msg, n, pk) == 0;
 }
 
 int sig_key_serialize(const uint8_t sk[SIG_SK_BYTES], struct buf *out)

@@ -25,6 +25,10 @@
 int sig_init(void);
 void sig_kid(const uint8_t pk[SIG_PK_BYTES], char kid[KID_LEN]);
 int sig_keypair(uint8_t pk[SIG_PK_BYTES], uint8_t sk[SIG_SK_BYTES]);
+/* Deterministic key pair from a 32-byte seed: for test fixtures, never for real keys. */
+#define SIG_SEED_BYTES 32
+int sig_keypair_from_seed(const uint8_t seed[SIG_SEED_BYTES], uint8_t pk[SIG_PK_BYTES],
+			  uint8_t sk[SIG_SK_BYTES]);
 void sig_sk_to_pk(const uint8_t sk[SIG_SK_BYTES], uint8_t pk[SIG_PK_BYTES]);
 
 int sig_b64_encode(const void *bin, size_t n, struct buf *out);
@@ -51,6 +55,13 @@ void sig_wipe(void *p, size_t n);
 /* Ed25519 over SIG_DOMAIN_LEASE || canonical body bytes. */
 int sig_sign_lease(const struct buf *canon_body, const uint8_t sk[SIG_SK_BYTES],
 		   uint8_t sig[SIG_BYTES]);
+
+/* Ed25519 over msg as given: the caller puts its own domain prefix first
+ * (the audit seals use "calyx.audit.seal-sig.v1\n"). */
+int sig_sign_detached(const void *msg, size_t n, const uint8_t sk[SIG_SK_BYTES],
+		      uint8_t sig[SIG_BYTES]);
+bool sig_verify_detached(const void *msg, size_t n, const uint8_t pk[SIG_PK_BYTES],
+			 const uint8_t sig[SIG_BYTES]);
 
 /* A private signing key file: {"kid": ..., "secret": base64(64 bytes)}, mode 0600. */
 int sig_key_load(const char *path, uint8_t sk[SIG_SK_BYTES], char kid[KID_LEN],

@@ -14,11 +14,11 @@
 #include "util.h"
 
 /*
- * Messages quote what they were given (keys, names, paths from a lease):
- * control bytes become '?' so a message stays one line and carries no
- * terminal escapes, whoever prints it.
+ * Messages quote what they were given (keys, names, paths from a lease, the
+ * caller's argv): control bytes become '?' so a message stays one line and
+ * carries no terminal escapes, whoever prints it.
  */
-static void one_line(char *s)
+void str_one_line(char *s)
 {
 	for (; *s; s++)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
@@ -39,8 +39,8 @@ int err_set(struct calyx_err *err, int code, const char *where, const char *fmt,
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
 	err->hint[0] = '\0';
-	one_line(err->where);
-	one_line(err->msg);
+	str_one_line(err->where);
+	str_one_line(err->msg);
 	return code;
 }
 
@@ -53,7 +53,7 @@ void err_hint(struct calyx_err *err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err->hint, sizeof(err->hint), fmt, ap);
 	va_end(ap);
-	one_line(err->hint);
+	str_one_line(err->hint);
 }
 
 void err_clear(struct calyx_err *err)

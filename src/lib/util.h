@@ -107,6 +107,8 @@ bool path_is_under(const char *p, const char *dir);
 int parse_i64(const char *s, int64_t min, int64_t max, int64_t *ret);
 
 bool str_is_printable_ascii(const char *s);
+/* Replace control bytes (< 0x20, DEL) by '?': one line, no terminal escapes. */
+void str_one_line(char *s);
 /* Copy with truncation; returns false if src did not fit. */
 bool str_copy(char *dst, size_t n, const char *src);
 bool str_valid_utf8(const char *s, size_t n);

@@ -1,1 +1,79 @@
-# tests/unit: see tests/local.mk
+# tests/unit: Check programs, one per module of src/lib, plus the golden
+# fixture generator and the CLI test of `calyx lease verify` (see tests/local.mk).
+FIXLIB_SOURCES = tests/unit/fixlib.c tests/unit/fixlib.h
+
+# The generator of tests/data (keys, trust store, leases).  `make
+# regen-fixtures` rewrites the committed files; test_fixtures fails until
+# generator and files agree again.
+check_PROGRAMS += tests/unit/mkfixtures
+tests_unit_mkfixtures_SOURCES = tests/unit/mkfixtures.c $(FIXLIB_SOURCES)
+tests_unit_mkfixtures_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS)
+tests_unit_mkfixtures_LDADD = $(LIBCALYX)
+
+regen-fixtures: tests/unit/mkfixtures$(EXEEXT)
+	./tests/unit/mkfixtures '$(top_srcdir)/tests/data'
+.PHONY: regen-fixtures
+
+TESTS += tests/unit/calyx_verify.sh
+EXTRA_DIST += tests/unit/calyx_verify.sh
+
+if HAVE_CHECK
+UNIT_TESTS = \
+	tests/unit/test_util \
+	tests/unit/test_json \
+	tests/unit/test_canon \
+	tests/unit/test_sig \
+	tests/unit/test_trust \
+	tests/unit/test_fixtures \
+	tests/unit/test_lease \
+	tests/unit/test_policy \
+	tests/unit/test_decisions \
+	tests/unit/test_runstate \
+	tests/unit/test_store
+check_PROGRAMS += $(UNIT_TESTS)
+TESTS += $(UNIT_TESTS)
+
+tests_unit_test_util_SOURCES = tests/unit/test_util.c
+tests_unit_test_util_CFLAGS = $(CK_CFLAGS)
+tests_unit_test_util_LDADD = $(CK_LIBS)
+
+tests_unit_test_json_SOURCES = tests/unit/test_json.c
+tests_unit_test_json_CFLAGS = $(CK_CFLAGS)
+tests_unit_test_json_LDADD = $(CK_LIBS)
+
+tests_unit_test_canon_SOURCES = tests/unit/test_canon.c
+tests_unit_test_canon_CFLAGS = $(CK_CFLAGS)
+tests_unit_test_canon_LDADD = $(CK_LIBS)
+
+tests_unit_test_sig_SOURCES = tests/unit/test_sig.c $(FIXLIB_SOURCES)
+tests_unit_test_sig_CFLAGS = $(CK_CFLAGS)
+tests_unit_test_sig_LDADD = $(CK_LIBS)
+
+tests_unit_test_trust_SOURCES = tests/unit/test_trust.c $(FIXLIB_SOURCES)
+tests_unit_test_trust_CFLAGS = $(CK_CFLAGS)
+tests_unit_test_trust_LDADD = $(CK_LIBS)
+
+tests_unit_test_fixtures_SOURCES = tests/unit/test_fixtures.c $(FIXLIB_SOURCES)
+tests_unit_test_fixtures_CFLAGS = $(CK_CFLAGS)
+tests_unit_test_fixtures_LDADD = $(CK_LIBS)
+
+tests_unit_test_lease_SOURCES = tests/unit/test_lease.c $(FIXLIB_SOURCES)
+tests_unit_test_lease_CFLAGS = $(CK_CFLAGS)
+tests_unit_test_lease_LDADD = $(CK_LIBS)
+
+tests_unit_test_policy_SOURCES = tests/unit/test_policy.c $(FIXLIB_SOURCES)
+tests_unit_test_policy_CFLAGS = $(CK_CFLAGS)
+tests_unit_test_policy_LDADD = $(CK_LIBS)
+
+tests_unit_test_decisions_SOURCES = tests/unit/test_decisions.c $(FIXLIB_SOURCES)
+tests_unit_test_decisions_CFLAGS = $(CK_CFLAGS)
+tests_unit_test_decisions_LDADD = $(CK_LIBS)
+
+tests_unit_test_runstate_SOURCES = tests/unit/test_runstate.c
+tests_unit_test_runstate_CFLAGS = $(CK_CFLAGS)
+tests_unit_test_runstate_LDADD = $(CK_LIBS)
+
+tests_unit_test_store_SOURCES = tests/unit/test_store.c
+tests_unit_test_store_CFLAGS = $(CK_CFLAGS)
+tests_unit_test_store_LDADD = $(CK_LIBS)
+endif

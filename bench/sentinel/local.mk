@@ -1,0 +1,17 @@
+# bench/sentinel: the sentinel's costs (DESIGN §10).  Not included yet: the
+# owner of bench/ includes this fragment from bench/local.mk; then
+#   make bench-sentinel        (as root; builds what it needs, prints the numbers)
+# Method and results: docs/sentinel-benchmark.md.
+noinst_PROGRAMS += bench/sentinel/getppid-loop bench/sentinel/reg-bench
+bench_sentinel_getppid_loop_SOURCES = bench/sentinel/getppid-loop.c
+bench_sentinel_reg_bench_SOURCES = \
+	bench/sentinel/reg-bench.c src/leasexec/runmap.c src/leasexec/runmap.h src/lib/paths.c
+bench_sentinel_reg_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/leasexec -DCALYX_TEST_PATHS
+bench_sentinel_reg_bench_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS)
+bench_sentinel_reg_bench_LDADD = $(LIBCALYX)
+
+bench-sentinel: bench/sentinel/getppid-loop bench/sentinel/reg-bench \
+		tests/bin/calyx-sentinel tests/sentinel/sn-helper tests/bin/calyx
+	CALYX_BUILDDIR='$(abs_top_builddir)' CALYX_SRCDIR='$(abs_top_srcdir)' \
+	  $(SHELL) $(top_srcdir)/bench/sentinel/sentinel-bench.sh
+.PHONY: bench-sentinel

@@ -1,0 +1,95 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# The sentinel's costs, side by side in one run (DESIGN §10; method in
+# docs/sentinel-benchmark.md).  Root; uses the test daemon and prefix.
+#   per-syscall: getppid loop with no daemon, daemon idle, outside a live run,
+#                inside a run
+#   registration: runmap_register/unregister round trips, hooks cold and warm
+# Env: CALLS (100000), ROUNDS (101), CPU (the CPU the loops are pinned to: 1),
+#      REPEAT (3: each loop condition is measured this many times, interleaved)
+set -u
+: "${CALYX_BUILDDIR:=$PWD}"
+B=$CALYX_BUILDDIR
+CALLS=${CALLS:-100000}
+ROUNDS=${ROUNDS:-101}
+REPEAT=${REPEAT:-3}
+CPU=${CPU:-1}
+D=$B/tests/bin/calyx-sentinel
+H=$B/tests/sentinel/sn-helper
+L=$B/bench/sentinel/getppid-loop
+R=$B/bench/sentinel/reg-bench
+SOCK=$B/tests/root/run/calyx/sentinel.sock
+CG2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+CG=$CG2/calyx-test/bench-$$
+[ "$(id -u)" = 0 ] || { echo "sentinel-bench: needs root" >&2; exit 1; }
+for f in "$D" "$H" "$L" "$R"; do
+	[ -x "$f" ] || { echo "sentinel-bench: $f not built" >&2; exit 1; }
+done
+mkdir -p /run/lock
+exec 8>/run/lock/calyx-sentinel-test.lock
+flock -w 900 8 || { echo "sentinel-bench: the sentinel tests hold the lock" >&2; exit 1; }
+mounted=$(awk '$2 == "/sys/fs/bpf" && $3 == "bpf" { print 1 }' /proc/mounts)
+mkdir -p "$CG" "$B/tests/root/run/calyx"
+DPID= BG=
+cleanup() {
+	[ -n "$BG" ] && kill $BG 2>/dev/null && wait $BG 2>/dev/null
+	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
+	for d in "$CG"/*/; do [ -d "$d" ] && rmdir "$d"; done 2>/dev/null
+	rmdir "$CG" "$CG2/calyx-test" 2>/dev/null
+	"$D" --unload --force 2>/dev/null
+	[ -z "$mounted" ] && [ -z "$(ls -A /sys/fs/bpf 2>/dev/null)" ] && umount /sys/fs/bpf 2>/dev/null
+}
+trap cleanup EXIT
+
+loop() { taskset -c "$CPU" "$L" "$CALLS" "$ROUNDS"; }
+start() {
+	"$D" >/dev/null 2>&1 &
+	DPID=$!
+	i=0
+	while [ ! -S "$SOCK" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	sleep 0.1
+}
+
+inside() {
+	"$H" run --cgroup "$CG/in" --run RUN-BENCH-IN --summary /dev/null -- \
+		taskset -c "$CPU" "$L" "$CALLS" "$ROUNDS"
+}
+
+echo "kernel $(uname -r), $(nproc) CPUs, loops pinned to CPU $CPU, $ROUNDS rounds of $CALLS calls"
+echo "getppid ns/call (min, p10, median of the rounds):"
+i=0
+while [ $i -lt "$REPEAT" ]; do
+	echo "  no daemon:          $(loop)"
+	i=$((i + 1))
+done
+start
+i=0
+while [ $i -lt "$REPEAT" ]; do
+	echo "  daemon idle:        $(loop)"
+	i=$((i + 1))
+done
+"$H" run --cgroup "$CG/hold" --run RUN-BENCH-HOLD --summary /dev/null -- sleep 600 &
+BG=$!
+sleep 0.3
+i=0
+while [ $i -lt "$REPEAT" ]; do
+	echo "  outside a live run: $(loop)"
+	echo "  inside a run:       $(inside)"
+	i=$((i + 1))
+done
+echo "registration round trips (reg-bench, 200 each):"
+echo "  hooks already attached by another run: $("$R" "$CG" 200 | tr '\n' ' ')"
+kill "$BG" 2>/dev/null
+wait "$BG" 2>/dev/null
+BG=
+sleep 3
+kill "$DPID"
+wait "$DPID" 2>/dev/null
+"$D" --linger 0 >/dev/null 2>&1 &
+DPID=$!
+sleep 0.5
+echo "  no linger, attach and detach each time: $("$R" "$CG" 50 | tr '\n' ' ')"
+kill "$DPID"
+wait "$DPID" 2>/dev/null
+start
+echo "  default linger (2 s), back to back:     $("$R" "$CG" 200 | tr '\n' ' ')"

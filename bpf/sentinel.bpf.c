@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: (ISC OR GPL-2.0-only)
+/*
+ * sentinel.bpf.c: the sentinel's CO-RE programs.  Everything is keyed by the
+ * cgroup v2 id of a run, which calyx-sentinel alone registers in the runs,
+ * stats and filter maps.  The tracepoint programs are attached only while a
+ * run is registered; a task outside every run costs them one array load
+ * (filter) and returns.  The cgroup sock_addr programs are attached to each
+ * run's own cgroup and enforce its network allow list.
+ */
+#include "vmlinux.h"
+
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "sentinel.h"
+
+#define SN_AF_INET 2
+#define SN_AF_INET6 10
+/* the deepest cgroup below a run's node that still counts as the run */
+#define SN_MAX_LEVELS 16
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SENTINEL_MAX_RUNS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct sentinel_run);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} runs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, SENTINEL_MAX_RUNS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct sentinel_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SENTINEL_MAX_RUNS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct sentinel_allow);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} allow SEC(".maps");
+
+/* Number of registered runs whose id falls in each slot: an array lookup,
+ * which the verifier inlines, answers "not a run" for almost every task. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SENTINEL_FILTER_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} filter SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, SENTINEL_RING_SIZE);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} events SEC(".maps");
+
+static __always_inline struct sentinel_stats *run_stats(__u64 cg)
+{
+	__u32 slot = (__u32)cg & (SENTINEL_FILTER_SLOTS - 1);
+	__u32 *n = bpf_map_lookup_elem(&filter, &slot);
+
+	if (!n || !*n)
+		return NULL;
+	return bpf_map_lookup_elem(&stats, &cg);
+}
+
+static __always_inline void count(__u64 *c, __u64 v)
+{
+	/* syscall tracepoints may be preempted: keep per-CPU adds atomic */
+	__sync_fetch_and_add(c, v);
+}
+
+static __always_inline void *event_reserve(struct sentinel_stats *st, __u64 size)
+{
+	void *e = bpf_ringbuf_reserve(&events, size, 0);
+
+	if (!e)
+		count(&st->lost, 1);
+	return e;
+}
+
+static __always_inline void hdr_fill(struct sentinel_ev_hdr *h, __u32 type, __u64 cg)
+{
+	__u64 pt = bpf_get_current_pid_tgid();
+
+	h->cgroup_id = cg;
+	h->ktime_ns = bpf_ktime_get_ns();
+	h->type = type;
+	h->pid = pt >> 32;
+	h->tid = (__u32)pt;
+	h->ppid = 0;
+	bpf_get_current_comm(h->comm, sizeof(h->comm));
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(sn_sys_enter, struct pt_regs *regs, long id)
+{
+	struct sentinel_stats *st = run_stats(bpf_get_current_cgroup_id());
+	__u32 i = SENTINEL_SYS_OTHER;
+
+	if (!st)
+		return 0;
+	if (id >= 0 && id < SENTINEL_SYS_OTHER)
+		i = (__u32)id;
+	/* a no-op mask (the table is a power of two) the verifier can see */
+	count(&st->sys[i & (SENTINEL_NR_SYSCALLS - 1)], 1);
+	return 0;
+}
+
+/* The child's cgroup, not the parent's: clone3(CLONE_INTO_CGROUP) starts a
+ * run's first process in the run's cgroup from a parent outside it. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(sn_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u64 cg = BPF_CORE_READ(child, cgroups, dfl_cgrp, kn, id);
+	struct sentinel_stats *st = run_stats(cg);
+	struct sentinel_ev_fork *e;
+
+	if (!st)
+		return 0;
+	if (child->pid != child->tgid) {
+		count(&st->threads, 1);
+		return 0;
+	}
+	count(&st->forks, 1);
+	e = event_reserve(st, sizeof(*e));
+	if (!e)
+		return 0;
+	hdr_fill(&e->h, SN_EV_FORK, cg);
+	e->h.ppid = BPF_CORE_READ(parent, real_parent, tgid);
+	e->child = child->tgid;
+	e->pad = 0;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(sn_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	__u64 cg = bpf_get_current_cgroup_id();
+	struct sentinel_stats *st = run_stats(cg);
+	struct sentinel_ev_exec *e;
+
+	if (!st)
+		return 0;
+	count(&st->execs, 1);
+	e = event_reserve(st, sizeof(*e));
+	if (!e)
+		return 0;
+	hdr_fill(&e->h, SN_EV_EXEC, cg);
+	e->h.ppid = BPF_CORE_READ(p, real_parent, tgid);
+	e->old_tid = old_pid;
+	e->pad = 0;
+	bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), BPF_CORE_READ(bprm, filename));
+	bpf_probe_read_kernel_str(e->name, sizeof(e->name),
+				  BPF_CORE_READ(bprm, file, f_path.dentry, d_name.name));
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* Every exiting thread adds its own io accounting (never the signal's, which
+ * also holds reaped children): each byte is counted once, by its thread. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(sn_exit, struct task_struct *p, bool group_dead)
+{
+	__u64 cg = bpf_get_current_cgroup_id();
+	struct sentinel_stats *st = run_stats(cg);
+	struct sentinel_ev_exit *e;
+
+	if (!st)
+		return 0;
+	count(&st->rchar, BPF_CORE_READ(p, ioac.rchar));
+	count(&st->wchar, BPF_CORE_READ(p, ioac.wchar));
+	count(&st->read_bytes, BPF_CORE_READ(p, ioac.read_bytes));
+	count(&st->write_bytes, BPF_CORE_READ(p, ioac.write_bytes));
+	count(&st->cancelled_write_bytes, BPF_CORE_READ(p, ioac.cancelled_write_bytes));
+	if (!group_dead)
+		return 0;
+	count(&st->exits, 1);
+	e = event_reserve(st, sizeof(*e));
+	if (!e)
+		return 0;
+	hdr_fill(&e->h, SN_EV_EXIT, cg);
+	e->h.ppid = BPF_CORE_READ(p, real_parent, tgid);
+	e->code = p->exit_code;
+	e->pad = 0;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* ---- network: cgroup sock_addr hooks on each run's cgroup ---- */
+
+/* The run a task belongs to: its own cgroup, or an ancestor of it. */
+static __always_inline __u64 net_run_id(struct sentinel_run **ret)
+{
+	__u64 cg = bpf_get_current_cgroup_id();
+
+	*ret = bpf_map_lookup_elem(&runs, &cg);
+	if (*ret)
+		return cg;
+	for (int level = 1; level < SN_MAX_LEVELS; level++) {
+		cg = bpf_get_current_ancestor_cgroup_id(level);
+		if (!cg)
+			break;
+		*ret = bpf_map_lookup_elem(&runs, &cg);
+		if (*ret)
+			return cg;
+	}
+	return 0;
+}
+
+static __always_inline bool rule_match(const struct sentinel_rule *r, __u8 family,
+				       const __u64 d[2], __u16 port)
+{
+	return r->family == family && port >= r->port_lo && port <= r->port_hi &&
+	       (d[0] & r->mask[0]) == r->addr[0] && (d[1] & r->mask[1]) == r->addr[1];
+}
+
+static __always_inline bool allowed(__u64 cg, __u8 family, const __u64 d[2], __u16 port)
+{
+	struct sentinel_allow *al = bpf_map_lookup_elem(&allow, &cg);
+
+	if (!al)
+		return false;
+	for (int i = 0; i < SENTINEL_MAX_RULES; i++) {
+		if (i >= al->n)
+			break;
+		if (rule_match(&al->rule[i], family, d, port))
+			return true;
+	}
+	return false;
+}
+
+static __always_inline void net_event(struct sentinel_stats *st, __u64 cg,
+				      struct bpf_sock_addr *ctx, __u8 family,
+				      const __u64 d[2], __u16 port, __u8 op, bool ok)
+{
+	struct sentinel_ev_net *e = event_reserve(st, sizeof(*e));
+
+	if (!e)
+		return;
+	hdr_fill(&e->h, SN_EV_NET, cg);
+	__builtin_memcpy(e->addr, d, 16);
+	e->port = port;
+	e->family = family;
+	e->op = op;
+	e->allowed = ok;
+	e->sock_type = (__u8)ctx->type;
+	__builtin_memset(e->pad, 0, sizeof(e->pad));
+	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline void net_count(struct sentinel_stats *st, __u8 op, bool ok)
+{
+	if (op == SN_OP_CONNECT)
+		count(ok ? &st->connects_allowed : &st->connects_denied, 1);
+	else
+		count(ok ? &st->sends_allowed : &st->sends_denied, 1);
+}
+
+/* 1: proceed, 0: EPERM.  A task whose run cannot be found is denied: the
+ * hook is only ever attached to a run's cgroup (fail closed). */
+static __always_inline int net_verdict(struct bpf_sock_addr *ctx, __u8 family,
+				       const __u64 d[2], __u8 op)
+{
+	__u16 port = bpf_ntohs((__u16)ctx->user_port);
+	struct sentinel_run *run;
+	struct sentinel_stats *st;
+	__u64 cg = net_run_id(&run);
+	bool ok;
+
+	if (!cg || !run)
+		return 0;
+	ok = run->net != SN_NET_ALLOW || allowed(cg, family, d, port);
+	st = bpf_map_lookup_elem(&stats, &cg);
+	if (st) {
+		net_count(st, op, ok);
+		net_event(st, cg, ctx, family, d, port, op, ok);
+	}
+	return ok ? 1 : 0;
+}
+
+static __always_inline int inet4(struct bpf_sock_addr *ctx, __u8 op)
+{
+	__u32 a[4] = { ctx->user_ip4, 0, 0, 0 };
+	__u64 d[2];
+
+	__builtin_memcpy(d, a, sizeof(d));
+	return net_verdict(ctx, 4, d, op);
+}
+
+/* IPv4-mapped IPv6 destinations (::ffff:a.b.c.d) are matched as IPv4. */
+static __always_inline int inet6(struct bpf_sock_addr *ctx, __u8 op)
+{
+	__u32 a[4] = { ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3] };
+	__u64 d[2];
+
+	if (a[0] == 0 && a[1] == 0 && a[2] == bpf_htonl(0xffff)) {
+		a[0] = a[3];
+		a[2] = a[3] = 0;
+		__builtin_memcpy(d, a, sizeof(d));
+		return net_verdict(ctx, 4, d, op);
+	}
+	__builtin_memcpy(d, a, sizeof(d));
+	return net_verdict(ctx, 6, d, op);
+}
+
+SEC("cgroup/connect4")
+int sn_connect4(struct bpf_sock_addr *ctx)
+{
+	return inet4(ctx, SN_OP_CONNECT);
+}
+
+SEC("cgroup/connect6")
+int sn_connect6(struct bpf_sock_addr *ctx)
+{
+	return inet6(ctx, SN_OP_CONNECT);
+}
+
+SEC("cgroup/sendmsg4")
+int sn_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	return inet4(ctx, SN_OP_SENDMSG);
+}
+
+SEC("cgroup/sendmsg6")
+int sn_sendmsg6(struct bpf_sock_addr *ctx)
+{
+	return inet6(ctx, SN_OP_SENDMSG);
+}

@@ -1,0 +1,402 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * bpfobj: the sentinel's BPF object, the only user of the skeleton.  Maps
+ * are pinned by name under calyx_paths.bpffs and reused by the next daemon,
+ * so counters and the ring buffer's read position survive a restart.  The
+ * tracepoint links are pinned too while they exist (attribution continues
+ * while the daemon restarts) and are removed when the last run goes.  The
+ * sock_addr programs are attached to each run's cgroup (legacy multi-attach):
+ * the kernel drops them with the cgroup, and they outlive the daemon, so a
+ * run's network allow list is enforced whether or not the daemon is up.
+ */
+#include "config.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+
+#include "daemon.h"
+#include "fsutil.h"
+#include "paths.h"
+#include "sentinel.skel.h"
+
+enum { HOOK_SYS_ENTER, HOOK_FORK, HOOK_EXEC, HOOK_EXIT, HOOK__MAX };
+
+static const char *const hook_pin[HOOK__MAX] = {
+	"link_sys_enter", "link_fork", "link_exec", "link_exit",
+};
+
+struct sn_bpf {
+	int dirfd; /* calyx_paths.bpffs, flocked: one daemon per pinned state */
+	struct sentinel_bpf *skel;
+	struct bpf_link *links[HOOK__MAX];
+	bool hooks_on;
+	struct ring_buffer *rb;
+	int ncpus;
+	struct sentinel_stats *percpu; /* ncpus values, scratch for lookups */
+};
+
+static struct bpf_program *hook_prog(struct sn_bpf *b, int h)
+{
+	switch (h) {
+	case HOOK_SYS_ENTER:
+		return b->skel->progs.sn_sys_enter;
+	case HOOK_FORK:
+		return b->skel->progs.sn_fork;
+	case HOOK_EXEC:
+		return b->skel->progs.sn_exec;
+	default:
+		return b->skel->progs.sn_exit;
+	}
+}
+
+/* libbpf's messages, one daemon log line per line (verifier logs are long). */
+static int libbpf_logger(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	int prio = level == LIBBPF_WARN ? LOG_WARNING : level == LIBBPF_INFO ? LOG_INFO : LOG_DEBUG;
+	_cleanup_free_ char *text = NULL;
+	char *line, *save = NULL;
+
+	if (vasprintf(&text, fmt, ap) < 0)
+		return 0;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		sn_log(prio, "%s", line);
+	return 0;
+}
+
+/* systemd mounts bpffs at /sys/fs/bpf; hosts without it get the same. */
+static int bpffs_ensure(struct calyx_err *err)
+{
+	char parent[256], *slash;
+	struct statfs st;
+
+	snprintf(parent, sizeof(parent), "%s", calyx_paths.bpffs);
+	slash = strrchr(parent, '/');
+	if (!slash || slash == parent)
+		return err_set(err, EINVAL, calyx_paths.bpffs, "not below a bpffs mount point");
+	*slash = '\0';
+	if (statfs(parent, &st) < 0)
+		return err_set(err, errno, parent, "statfs: %s", strerror(errno));
+	if (st.f_type != BPF_FS_MAGIC &&
+	    mount("bpf", parent, "bpf", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700") < 0)
+		return err_set(err, errno, parent, "cannot mount bpffs: %s", strerror(errno));
+	return mkdir_mode(calyx_paths.bpffs, 0700, 0, 0, err);
+}
+
+/* Two daemons on one pinned state would count everything twice (test builds
+ * of different trees share /sys/fs/bpf/calyx-test): the directory is locked. */
+int sn_bpf_lock(int *ret, struct calyx_err *err)
+{
+	int fd = open(calyx_paths.bpffs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return err_set(err, errno, calyx_paths.bpffs, "%s", strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+
+		close(fd);
+		err_set(err, e, calyx_paths.bpffs, "%s",
+			e == EWOULDBLOCK ? "in use by another calyx-sentinel" : strerror(e));
+		return -e;
+	}
+	*ret = fd;
+	return 0;
+}
+
+int sn_bpf_open(struct sn_bpf **ret, struct calyx_err *err)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = calyx_paths.bpffs);
+	struct sn_bpf *b = calloc(1, sizeof(*b));
+	int r;
+
+	if (!b)
+		return err_set(err, ENOMEM, "bpf", "out of memory");
+	libbpf_set_print(libbpf_logger);
+	b->dirfd = -1;
+	if ((r = bpffs_ensure(err)) < 0 || (r = sn_bpf_lock(&b->dirfd, err)) < 0)
+		goto fail;
+	b->ncpus = libbpf_num_possible_cpus();
+	b->percpu = b->ncpus > 0 ? calloc((size_t)b->ncpus, sizeof(*b->percpu)) : NULL;
+	if (!b->percpu) {
+		r = err_set(err, ENOMEM, "bpf", "cannot size per-CPU values");
+		goto fail;
+	}
+	b->skel = sentinel_bpf__open_opts(&oo);
+	if (!b->skel) {
+		r = err_set(err, errno, "bpf", "cannot open the BPF object: %s", strerror(errno));
+		goto fail;
+	}
+	r = sentinel_bpf__load(b->skel);
+	if (r < 0) {
+		err_set(err, -r, "bpf", "cannot load the BPF programs: %s", strerror(-r));
+		err_hint(err, "if calyx-sentinel was upgraded with runs gone, `calyx-sentinel --unload` "
+			      "clears the pinned state in %s", calyx_paths.bpffs);
+		goto fail;
+	}
+	*ret = b;
+	return 0;
+fail:
+	sn_bpf_close(b);
+	return r;
+}
+
+void sn_bpf_close(struct sn_bpf *b)
+{
+	if (!b)
+		return;
+	ring_buffer__free(b->rb);
+	/* links stay pinned: closing ours does not detach them */
+	for (int h = 0; h < HOOK__MAX; h++)
+		bpf_link__destroy(b->links[h]);
+	sentinel_bpf__destroy(b->skel);
+	closep(&b->dirfd);
+	free(b->percpu);
+	free(b);
+}
+
+static void hook_path(int h, char *out, size_t n)
+{
+	snprintf(out, n, "%s/%s", calyx_paths.bpffs, hook_pin[h]);
+}
+
+/* A link pinned by an earlier daemon is kept as it is: attaching a second
+ * one to the same tracepoint would count every event twice. */
+static int hook_attach(struct sn_bpf *b, int h, struct calyx_err *err)
+{
+	char path[300];
+	struct bpf_link *l;
+	int r;
+
+	hook_path(h, path, sizeof(path));
+	l = access(path, F_OK) == 0 ? bpf_link__open(path) : NULL;
+	if (l) {
+		b->links[h] = l;
+		return 0;
+	}
+	l = bpf_program__attach(hook_prog(b, h));
+	if (!l)
+		return err_set(err, errno, hook_pin[h], "cannot attach: %s", strerror(errno));
+	r = bpf_link__pin(l, path);
+	if (r < 0) {
+		bpf_link__destroy(l);
+		return err_set(err, -r, path, "cannot pin: %s", strerror(-r));
+	}
+	b->links[h] = l;
+	return 0;
+}
+
+static void hook_detach(struct sn_bpf *b, int h)
+{
+	char path[300];
+	struct bpf_link *l = b->links[h];
+
+	if (!l) {
+		hook_path(h, path, sizeof(path));
+		l = access(path, F_OK) == 0 ? bpf_link__open(path) : NULL;
+		if (!l)
+			return;
+	}
+	bpf_link__unpin(l);
+	bpf_link__detach(l); /* now, even if someone else holds an fd to it */
+	bpf_link__destroy(l);
+	b->links[h] = NULL;
+}
+
+int sn_bpf_hooks(struct sn_bpf *b, bool on, struct calyx_err *err)
+{
+	int r = 0;
+
+	for (int h = 0; on && h < HOOK__MAX && r == 0; h++)
+		if (!b->links[h])
+			r = hook_attach(b, h, err);
+	if (r < 0 || !on)
+		for (int h = 0; h < HOOK__MAX; h++)
+			hook_detach(b, h);
+	b->hooks_on = on && r == 0;
+	return r;
+}
+
+bool sn_bpf_hooks_on(const struct sn_bpf *b)
+{
+	return b->hooks_on;
+}
+
+int sn_bpf_net_attach(struct sn_bpf *b, int cgfd, struct calyx_err *err)
+{
+	const struct {
+		struct bpf_program *p;
+		enum bpf_attach_type t;
+	} a[] = {
+		{ b->skel->progs.sn_connect4, BPF_CGROUP_INET4_CONNECT },
+		{ b->skel->progs.sn_connect6, BPF_CGROUP_INET6_CONNECT },
+		{ b->skel->progs.sn_sendmsg4, BPF_CGROUP_UDP4_SENDMSG },
+		{ b->skel->progs.sn_sendmsg6, BPF_CGROUP_UDP6_SENDMSG },
+	};
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < ARRAY_SIZE(a); i++) {
+		r = bpf_prog_attach(bpf_program__fd(a[i].p), cgfd, a[i].t, BPF_F_ALLOW_MULTI);
+		if (r < 0)
+			break;
+	}
+	if (r == 0)
+		return 0;
+	r = -errno;
+	while (i-- > 0)
+		bpf_prog_detach2(bpf_program__fd(a[i].p), cgfd, a[i].t);
+	return err_set(err, r, "bpf", "cannot attach the network hooks: %s", strerror(-r));
+}
+
+static int filter_add(struct sn_bpf *b, uint64_t cgid, int delta)
+{
+	int fd = bpf_map__fd(b->skel->maps.filter);
+	uint32_t slot = (uint32_t)cgid & (SENTINEL_FILTER_SLOTS - 1), n = 0;
+
+	if (bpf_map_lookup_elem(fd, &slot, &n) < 0)
+		return -errno;
+	if (delta < 0 && n == 0)
+		return 0;
+	n = (uint32_t)((int64_t)n + delta);
+	return bpf_map_update_elem(fd, &slot, &n, BPF_ANY) < 0 ? -errno : 0;
+}
+
+/* Order matters: the counters exist before the filter lets the programs
+ * look for them, and the filter goes first on removal. */
+int sn_bpf_run_add(struct sn_bpf *b, const struct sentinel_run *cfg,
+		   const struct sentinel_allow *allow, struct calyx_err *err)
+{
+	uint64_t cg = cfg->cgroup_id;
+	int r;
+
+	memset(b->percpu, 0, (size_t)b->ncpus * sizeof(*b->percpu));
+	if (bpf_map_update_elem(bpf_map__fd(b->skel->maps.stats), &cg, b->percpu, BPF_NOEXIST) < 0)
+		return err_set(err, errno, "bpf", "stats map: %s", strerror(errno));
+	if (allow &&
+	    bpf_map_update_elem(bpf_map__fd(b->skel->maps.allow), &cg, allow, BPF_ANY) < 0) {
+		r = err_set(err, errno, "bpf", "allow map: %s", strerror(errno));
+		goto fail;
+	}
+	if (bpf_map_update_elem(bpf_map__fd(b->skel->maps.runs), &cg, cfg, BPF_NOEXIST) < 0) {
+		r = err_set(err, errno, "bpf", "runs map: %s", strerror(errno));
+		goto fail;
+	}
+	if ((r = filter_add(b, cg, 1)) < 0) {
+		err_set(err, -r, "bpf", "filter map: %s", strerror(-r));
+		goto fail;
+	}
+	return 0;
+fail:
+	sn_bpf_run_del(b, cg);
+	return r;
+}
+
+void sn_bpf_run_del(struct sn_bpf *b, uint64_t cgid)
+{
+	struct sentinel_run cur;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(b->skel->maps.runs), &cgid, &cur) == 0)
+		filter_add(b, cgid, -1);
+	bpf_map_delete_elem(bpf_map__fd(b->skel->maps.runs), &cgid);
+	bpf_map_delete_elem(bpf_map__fd(b->skel->maps.allow), &cgid);
+	bpf_map_delete_elem(bpf_map__fd(b->skel->maps.stats), &cgid);
+}
+
+int sn_bpf_run_put(struct sn_bpf *b, const struct sentinel_run *cfg)
+{
+	return bpf_map_update_elem(bpf_map__fd(b->skel->maps.runs), &cfg->cgroup_id, cfg,
+				   BPF_EXIST) < 0 ? -errno : 0;
+}
+
+int sn_bpf_filter_rebuild(struct sn_bpf *b, const uint64_t *cgids, size_t n)
+{
+	int fd = bpf_map__fd(b->skel->maps.filter);
+	_cleanup_free_ uint32_t *want = calloc(SENTINEL_FILTER_SLOTS, sizeof(*want));
+
+	if (!want)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		want[(uint32_t)cgids[i] & (SENTINEL_FILTER_SLOTS - 1)]++;
+	for (uint32_t slot = 0; slot < SENTINEL_FILTER_SLOTS; slot++) {
+		uint32_t cur = 0;
+
+		if (bpf_map_lookup_elem(fd, &slot, &cur) < 0)
+			return -errno;
+		if (cur != want[slot] && bpf_map_update_elem(fd, &slot, &want[slot], BPF_ANY) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+int sn_bpf_stats(struct sn_bpf *b, uint64_t cgid, struct sentinel_stats *ret)
+{
+	const size_t words = sizeof(*ret) / sizeof(uint64_t);
+	uint64_t *sum = (uint64_t *)ret;
+
+	_Static_assert(sizeof(struct sentinel_stats) % sizeof(uint64_t) == 0, "u64 only");
+	memset(ret, 0, sizeof(*ret));
+	if (bpf_map_lookup_elem(bpf_map__fd(b->skel->maps.stats), &cgid, b->percpu) < 0)
+		return -errno;
+	for (int c = 0; c < b->ncpus; c++) {
+		const uint64_t *v = (const uint64_t *)&b->percpu[c];
+
+		for (size_t i = 0; i < words; i++)
+			sum[i] += v[i];
+	}
+	return 0;
+}
+
+int sn_bpf_runs_next(struct sn_bpf *b, uint64_t *key, struct sentinel_run *ret)
+{
+	int fd = bpf_map__fd(b->skel->maps.runs);
+	uint64_t next;
+
+	for (;;) {
+		if (bpf_map_get_next_key(fd, *key ? key : NULL, &next) < 0)
+			return errno == ENOENT ? 0 : -errno;
+		*key = next;
+		if (bpf_map_lookup_elem(fd, &next, ret) == 0)
+			return 1;
+	}
+}
+
+int sn_bpf_ring(struct sn_bpf *b, int (*cb)(void *ctx, void *data, size_t n), void *ctx,
+		struct calyx_err *err)
+{
+	b->rb = ring_buffer__new(bpf_map__fd(b->skel->maps.events), cb, ctx, NULL);
+	if (!b->rb)
+		return err_set(err, errno, "bpf", "ring buffer: %s", strerror(errno));
+	return 0;
+}
+
+int sn_bpf_ring_fd(struct sn_bpf *b)
+{
+	return ring_buffer__epoll_fd(b->rb);
+}
+
+int sn_bpf_ring_drain(struct sn_bpf *b)
+{
+	return b->rb ? ring_buffer__consume(b->rb) : 0;
+}
+
+size_t sn_bpf_prog_ids(struct sn_bpf *b, uint32_t *ids, size_t n)
+{
+	struct bpf_program *p;
+	size_t k = 0;
+
+	bpf_object__for_each_program(p, b->skel->obj) {
+		struct bpf_prog_info info = { 0 };
+		uint32_t len = sizeof(info);
+
+		if (k < n && bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len) == 0)
+			ids[k++] = info.id;
+	}
+	return k;
+}
