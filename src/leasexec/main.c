@@ -170,6 +170,10 @@ static int run_main(struct run *r)
 		return e == -EPERM ? deny(r) : failed(r, EXIT_FAILED);
 	if ((e = request_open_command(r)) < 0)
 		return e == -EPERM ? deny(r) : failed(r, exec_failure_code(e));
+	if (priv_limit(r->lease.cap_mask, &r->err) < 0) {
+		r->stage = STAGE_PRIV;
+		return failed(r, EXIT_FAILED);
+	}
 	if (plan_compute(r, &p) < 0) {
 		plan_free(&p);
 		return failed(r, EXIT_FAILED);

@@ -60,11 +60,20 @@ uint64_t priv_effective_caps(void)
 	return e;
 }
 
+static uint64_t setup_mask(void)
+{
+	uint64_t keep = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(setup_caps); i++)
+		keep |= 1ULL << setup_caps[i];
+	return keep;
+}
+
 int priv_enter(struct calyx_err *err)
 {
 	uid_t r, e, s;
 	gid_t rg, eg, sg;
-	uint64_t keep = 0, eff, perm, inh;
+	uint64_t eff, perm, inh;
 
 	/* gid first: once uids are dropped we could not change gids any more */
 	if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
@@ -75,10 +84,20 @@ int priv_enter(struct calyx_err *err)
 		return err_set(err, EPERM, "setresuid", "uids or gids are not all 0 after the switch");
 	if (cap_get(&eff, &perm, &inh) < 0)
 		return err_set(err, errno, "capget", "cannot read capabilities: %s", strerror(errno));
-	for (size_t i = 0; i < ARRAY_SIZE(setup_caps); i++)
-		keep |= 1ULL << setup_caps[i];
-	keep &= perm;
-	if (cap_set(keep, keep, 0) < 0)
+	/* effective: only what setup uses; permitted shrinks once the lease is known */
+	if (cap_set(setup_mask() & perm, perm, 0) < 0)
+		return err_set(err, errno, "capset", "cannot drop capabilities: %s", strerror(errno));
+	return 0;
+}
+
+int priv_limit(uint64_t lease_caps, struct calyx_err *err)
+{
+	uint64_t eff, perm, inh, keep;
+
+	if (cap_get(&eff, &perm, &inh) < 0)
+		return err_set(err, errno, "capget", "cannot read capabilities: %s", strerror(errno));
+	keep = (setup_mask() | lease_caps) & perm;
+	if (cap_set(eff & keep, keep, 0) < 0)
 		return err_set(err, errno, "capset", "cannot drop capabilities: %s", strerror(errno));
 	return 0;
 }

@@ -7,6 +7,8 @@ tests_integration_probe_CFLAGS = $(AM_CFLAGS) -Wno-missing-prototypes
 INTEGRATION_TESTS = \
 	tests/integration/basic.sh \
 	tests/integration/deny.sh \
-	tests/integration/sandbox.sh
+	tests/integration/sandbox.sh \
+	tests/integration/limits.sh \
+	tests/integration/supervise.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/common.sh

@@ -1,0 +1,48 @@
+#!/bin/sh
+# Resource limits: memory (OOM recorded), pids (fork bomb), wall clock (a
+# setsid double-forked grandchild dies too), fsize, output capture cap.
+. "$CALYX_SRCDIR/tests/lib.sh"
+. "$CALYX_SRCDIR/tests/integration/common.sh"
+
+ID=$(issue --user $ALICE --cmd /bin/sh --cmd /usr/bin/head --rw "$WORK" --memory 64M --pids 32 \
+	--wall 3 --fsize 1M --output 100K --ttl 5m)
+L() { as_alice "$LEASEXEC" -q -l "$ID" -- "$@"; }
+
+L /bin/sh -c 'head -c 300000000 /dev/zero | tail -c 1 > /dev/null; x=$(head -c 200000000 /dev/zero | tr "\0" a); echo ${#x}' >/dev/null 2>&1
+rc=$?
+ok "memory limit: the run is killed (exit $rc)" test $rc -eq 137
+ok "memory limit: the OOM kill is recorded in meta.json" test "$(meta .usage.oom_kills)" -ge 1
+ok "memory limit: the peak stayed at the limit" test "$(meta .usage.memory_peak)" -le $((64 * 1024 * 1024))
+
+L /bin/sh -c 'i=0; while [ $i -lt 200 ]; do (sleep 5 &) 2>/dev/null; i=$((i+1)); done; echo done' >/dev/null 2>&1
+ok "fork bomb: the run ends (wall limit or exit)" true
+pids=$(pgrep -u $ALICE -c sleep || true)
+ok "fork bomb: no process of the run survives (alice has $pids sleeps)" test "$pids" -eq 0
+hits=$(meta .usage.pids_limit_hits)
+ok "fork bomb: the pids limit was hit ($hits times)" test "$hits" -ge 1
+
+start=$(date +%s%N)
+L /bin/sh -c "setsid sh -c 'sleep 100 & echo \$! > gpid; exec sleep 100' & sleep 100" >/dev/null 2>&1
+rc=$?
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+ok "wall limit: exit 124 after the limit ($ms ms)" test $rc -eq 124 -a $ms -ge 3000
+gp=$(cat "$WORK/gpid" 2>/dev/null)
+ok "wall limit: the setsid double-forked grandchild ($gp) is gone" sh -c "[ -n '$gp' ] && ! [ -e /proc/$gp ]"
+ok "wall limit: the kill reason is recorded" test "$(meta .outcome.kill_reason)" = wall
+ok "wall limit: the orphans were reaped by the supervisor" test "$(meta .outcome.orphans_reaped)" -ge 1
+ok "audit records exec_event.TIMEOUT" grep -q "\"run\":\"$(last_run)\".*exec_event.TIMEOUT" "$T/var/log/calyx/audit.jsonl"
+
+L /bin/sh -c "head -c 3000000 /dev/zero > big" >/dev/null 2>&1
+size=$(stat -c %s "$WORK/big")
+ok "fsize limit: a file stops at 1M ($size bytes)" test "$size" -le 1048576
+
+out=$(L /usr/bin/head -c 300000 /dev/zero 2>/dev/null | wc -c)
+ok "output cap: passthrough continues past the cap ($out bytes)" test "$out" -eq 300000
+ok "output cap: stdout.log keeps exactly the cap" test "$(stat -c %s "$T/var/lib/calyx/runs/$(last_run)/stdout.log")" -eq 102400
+ok "output cap: meta.json says truncated" test "$(meta .stdout.truncated)" = true
+ok "output cap: meta.json counts every byte" test "$(meta .stdout.bytes)" -eq 300000
+
+# nothing of any run above is left in cgroups
+left=$(find /sys/fs/cgroup -path '*calyx-test/RUN-*' -maxdepth 4 -type d 2>/dev/null | wc -l)
+ok "run cgroups are removed after each run ($left left)" test "$left" -eq 0
+tap_end
