@@ -205,6 +205,7 @@ static const struct {
 	{ "audit", cmd_audit },
 	{ "key", cmd_key },
 	{ "lease", cmd_lease },
+	{ "run", cmd_run },
 	{ "killswitch", cmd_killswitch },
 	{ "sentinel", cmd_sentinel },
 	{ "version", cmd_version },

@@ -15,6 +15,8 @@ LEASEXEC_SOURCES = \
 	src/leasexec/output.c src/leasexec/output.h \
 	src/leasexec/events.c src/leasexec/events.h \
 	src/leasexec/artifacts.c src/leasexec/artifacts.h \
+	src/leasexec/attribution.c src/leasexec/attribution.h \
+	src/leasexec/runmap.c src/leasexec/runmap.h \
 	src/lib/paths.c
 LEASEXEC_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS) $(SECCOMP_CFLAGS)
 LEASEXEC_LIBS = $(LIBCALYX) $(SECCOMP_LIBS)

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 
 #include "artifacts.h"
+#include "attribution.h"
 #include "cli.h"
 #include "events.h"
 #include "hygiene.h"
@@ -107,15 +108,20 @@ static void summary(const struct run *r, const struct plan *p, const struct sup 
 			(unsigned long long)(ms % 1000), p->run_dir);
 }
 
-static int finish(struct run *r, struct plan *p, struct sup *s, struct audit_result *ar)
+static int finish(struct run *r, struct plan *p, struct sup *s, struct audit_result *ar,
+		  struct attribution *a)
 {
 	struct audit_result end = { 0 };
-	int code = exit_code_of(s);
+	int code;
 
+	attr_unregister(p, a);
+	if (a->sum.killed && !s->kill)
+		s->kill = KILL_SENTINEL;
+	code = exit_code_of(s);
 	if (ev_end(r, p, s, code, &end) < 0 && code == 0)
 		code = EXIT_FAILED; /* the run happened, but its end is not on record */
 	ar->last_seq = end.last_seq ? end.last_seq : ar->last_seq;
-	if (art_finish(r, p, s, ar, code, NULL) < 0)
+	if (art_finish(r, p, s, ar, code, attr_json(r, a)) < 0)
 		print_err(&r->err, "artifacts");
 	summary(r, p, s, code);
 	return code;
@@ -124,6 +130,7 @@ static int finish(struct run *r, struct plan *p, struct sup *s, struct audit_res
 static int launch(struct run *r, struct plan *p)
 {
 	struct audit_result ar = { 0 };
+	struct attribution a = { 0 };
 	struct sup s;
 	int out = -1, err = -1, code;
 
@@ -135,8 +142,16 @@ static int launch(struct run *r, struct plan *p)
 		return failed(r, EXIT_FAILED);
 	}
 	if ((!s.placed && p->cg_made && cg_attach_v2(&p->cg, s.pid, &r->err) < 0) ||
-	    cg_attach_v1(&p->cg, s.pid, &r->err) < 0 || ev_start(r, p, &s, &ar) < 0) {
-		r->stage = r->err.msg[0] ? STAGE_CGROUP : STAGE_AUDIT;
+	    cg_attach_v1(&p->cg, s.pid, &r->err) < 0) {
+		r->stage = STAGE_CGROUP;
+		sup_abort(p, &s);
+		sup_free(&s);
+		return failed(r, EXIT_FAILED);
+	}
+	if (attr_register(r, p, s.pid, &a) < 0 || ev_start(r, p, &s, &ar) < 0) {
+		attr_unregister(p, &a);
+		if (r->stage != STAGE_SENTINEL)
+			r->stage = STAGE_AUDIT;
 		if (!r->err.msg[0])
 			err_set(&r->err, EIO, calyx_paths.audit_log, "the STARTED record cannot be "
 				"written: refusing to run");
@@ -152,7 +167,7 @@ static int launch(struct run *r, struct plan *p)
 	} else {
 		sup_loop(r, p, &s);
 	}
-	code = finish(r, p, &s, &ar);
+	code = finish(r, p, &s, &ar, &a);
 	sup_free(&s);
 	return code;
 }

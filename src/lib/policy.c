@@ -264,6 +264,32 @@ static int parse_seccomp(const cJSON *root, struct policy *p, struct calyx_err *
 	return 0;
 }
 
+static int parse_fatal(const cJSON *root, struct policy *p, struct calyx_err *err)
+{
+	static const char *const names[] = { "oom", "pids", "disk_write", "net_denied" };
+	_cleanup_strv_ char **v = NULL;
+	int r;
+
+	p->sentinel_fatal = SV_OOM | SV_PIDS | SV_DISK_WRITE | SV_NET_DENIED;
+	p->sentinel_deny_threshold = 16;
+	r = json_get_strv(root, "sentinel_fatal", false, 8, "policy", &v, err);
+	if (r < 0)
+		return r;
+	if (r > 0)
+		p->sentinel_fatal = 0;
+	for (size_t i = 0; v[i]; i++) {
+		int k;
+
+		if (pick(v[i], names, ARRAY_SIZE(names), &k) < 0)
+			return err_set(err, EINVAL, "policy.sentinel_fatal", "\"%s\" is not oom, pids, "
+				       "disk_write or net_denied", v[i]);
+		p->sentinel_fatal |= 1u << k;
+	}
+	r = json_get_int(root, "sentinel_deny_threshold", false, 0, 1000000, "policy",
+			 &p->sentinel_deny_threshold, err);
+	return r < 0 ? r : 0;
+}
+
 static int parse_layers(const cJSON *root, struct policy *p, struct calyx_err *err)
 {
 	static const char *const sentinel[] = { "required", "preferred", "off" };
@@ -292,6 +318,8 @@ static int parse_layers(const cJSON *root, struct policy *p, struct calyx_err *e
 	if ((r = get_enum(root, "sentinel", "policy", sentinel, ARRAY_SIZE(sentinel), &s, err)) < 0)
 		return r;
 	p->sentinel = (enum sentinel_req)s;
+	if ((r = parse_fatal(root, p, err)) < 0)
+		return r;
 	p->private_tmp = true;
 	r = json_get_bool(root, "private_tmp", false, "policy", &p->private_tmp, err);
 	return r < 0 ? r : 0;
@@ -423,7 +451,8 @@ static int parse_top(const cJSON *root, struct policy *p, struct calyx_err *err)
 		"allow_wildcard_hosts", "approvals", "audit", "base_paths", "caps", "clock_skew",
 		"default_profile", "env_never", "hosts", "invokers", "layers", "max_lifetime",
 		"network_modes", "never_commands", "never_writable", "private_tmp", "profiles",
-		"retention", "run_as", "seccomp", "sentinel", "v", NULL,
+		"retention", "run_as", "seccomp", "sentinel", "sentinel_deny_threshold",
+		"sentinel_fatal", "v", NULL,
 	};
 	int64_t v;
 	int r;

@@ -39,6 +39,13 @@ enum sentinel_req {
 	SENTINEL_OFF,
 };
 
+enum sentinel_violation {
+	SV_OOM = 1u << 0,
+	SV_PIDS = 1u << 1,
+	SV_DISK_WRITE = 1u << 2,
+	SV_NET_DENIED = 1u << 3,
+};
+
 enum seccomp_action {
 	SC_ACTION_ERRNO, /* EPERM */
 	SC_ACTION_KILL,  /* kill the process */
@@ -82,6 +89,8 @@ struct policy {
 	char **sc_deny, **sc_allow;
 	enum layer_req layers[LAYER__MAX];
 	enum sentinel_req sentinel;
+	uint32_t sentinel_fatal;     /* bit per violation: oom, pids, disk_write, net_denied */
+	int64_t sentinel_deny_threshold;
 	bool private_tmp;
 	struct approval_rule *approvals;
 	size_t n_approvals;

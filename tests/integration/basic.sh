@@ -24,6 +24,13 @@ for t in lease_event.VERIFIED lease_event.USED exec_event.STARTED exec_event.EXI
 	ok "audit has $t for the run" grep -q "\"run\":\"$RUN\".*\"type\":\"$t\"" "$T/var/log/calyx/audit.jsonl"
 done
 
+ok "calyx run list shows the run" sh -c "'$CALYX' run list | grep -q '$RUN'"
+ok "calyx run show: the logs match their recorded hashes" \
+	sh -c "'$CALYX' run show '$RUN' | grep -q '^stdout.log .*sha256 matches'"
+ok "calyx run show --json is meta.json" test "$("$CALYX" run show --json "$RUN" | jq -r .run)" = "$RUN"
+echo tampered >> "$D/stdout.log"
+ok "calyx run show reports a changed artifact" sh -c "'$CALYX' run show '$RUN' | grep -q CHANGED"
+
 as_alice "$LEASEXEC" -q -l "$ID" -- sh -c 'exit 3' 2>/dev/null
 ok "exit status passes through" test $? -eq 3
 as_alice "$LEASEXEC" -q -l "$ID" -- sh -c 'kill -TERM $$' 2>/dev/null

@@ -10,6 +10,7 @@ testroot_lock
 # whatever the script started in the background.
 BG_PIDS=""
 cleanup() {
+	[ -n "${SENTINEL_PID:-}" ] && sentinel_stop
 	for p in $BG_PIDS; do kill -9 "$p" 2>/dev/null; done
 	[ -n "${WATCHDOG:-}" ] && kill "$WATCHDOG" 2>/dev/null
 }
@@ -89,6 +90,30 @@ expect_denied() {
 	else
 		not_ok "$desc" "exit $rc (want 77), stderr: $err" "wanted: $clause"
 	fi
+}
+
+# The test build's sentinel (state in /sys/fs/bpf/calyx-test, one per host:
+# take the host-wide lock the sentinel tests use).
+SENTINEL=$B/tests/bin/calyx-sentinel
+SENTINEL_PID=
+sentinel_start() {
+	[ -x "$SENTINEL" ] || return 1
+	mkdir -p /run/lock
+	exec 8>/run/lock/calyx-sentinel-test.lock
+	flock -w 900 8 || return 1
+	"$SENTINEL" --unload --force >/dev/null 2>&1
+	"$SENTINEL" >/dev/null 2>&1 9>&- 8>&- &
+	SENTINEL_PID=$!
+	BG_PIDS="$BG_PIDS $SENTINEL_PID"
+	wait_for 100 sh -c "'$CALYX' sentinel status >/dev/null 2>&1"
+}
+sentinel_stop() {
+	[ -n "$SENTINEL_PID" ] || return 0
+	kill -TERM "$SENTINEL_PID" 2>/dev/null
+	wait "$SENTINEL_PID" 2>/dev/null
+	SENTINEL_PID=
+	"$SENTINEL" --unload --force >/dev/null 2>&1
+	exec 8>&-
 }
 
 # Wait up to $1 tenths of a second for a command to succeed.

@@ -36,13 +36,29 @@ ok "network loopback: a listener inside the run is reachable inside" \
 ok "network loopback: the host's listener is still unreachable" \
 	sh -c "P=\$(cd '$WORK' && setpriv --reuid=$ALICE --regid=$ALICE --init-groups --reset-env -- '$LEASEXEC' -q -l '$LO' -- '$PROBE' connect 127.0.0.1 18181 2>/dev/null); [ \"\${P#fail}\" != \"\$P\" ]"
 AL=$(issue --user $ALICE --cmd "$PROBE" --rw "$WORK" --network allow --allow 127.0.0.1/32:18181 --ttl 5m)
-ok "network allow: the allowed port is reachable" \
-	test "$(as_alice "$LEASEXEC" -q -l "$AL" -- "$PROBE" connect 127.0.0.1 18181 2>/dev/null)" = ok
-bg "$PROBE" listen 18183 60 >/dev/null
-sleep 0.2
-ok "control: the second listener accepts alice outside" test "$(as_alice "$PROBE" connect 127.0.0.1 18183)" = ok
-ok "network allow: another port is refused by Landlock (EACCES)" \
-	test "$(as_alice "$LEASEXEC" -q -l "$AL" -- "$PROBE" connect 127.0.0.1 18183 2>/dev/null)" = "fail EACCES"
+as_alice "$LEASEXEC" -q -l "$AL" -- "$PROBE" connect 127.0.0.1 18181 >/dev/null 2>"$WORK/allow.err"
+rc=$?
+ok "network allow without the sentinel is refused (125): its addresses could not be enforced" \
+	sh -c "[ $rc -eq 125 ] && grep -q 'needs calyx-sentinel' '$WORK/allow.err'"
+bg "$PROBE" listen 18183 60
+if sentinel_start; then
+	ok "network allow: the allowed address and port are reachable" \
+		test "$(as_alice "$LEASEXEC" -q -l "$AL" -- "$PROBE" connect 127.0.0.1 18181 2>/dev/null)" = ok
+	ok "meta.json: the run was attributed by the sentinel" test "$(meta .sentinel.state)" = attributed
+	ok "meta.json: the sentinel counted the allowed connect" test "$(meta .sentinel.connects_allowed)" -ge 1
+	ok "control: the second listener accepts alice outside" \
+		test "$(as_alice "$PROBE" connect 127.0.0.1 18183)" = ok
+	x=$(as_alice "$LEASEXEC" -q -l "$AL" -- "$PROBE" connect 127.0.0.1 18183 2>/dev/null)
+	ok "network allow: another port is refused ($x)" sh -c "[ \"\${1#fail}\" != \"\$1\" ]" _ "$x"
+	AL2=$(issue --user $ALICE --cmd "$PROBE" --rw "$WORK" --network allow --allow 10.9.8.0/24:18181 --ttl 5m)
+	x=$(as_alice "$LEASEXEC" -q -l "$AL2" -- "$PROBE" connect 127.0.0.1 18181 2>/dev/null)
+	ok "network allow: the right port at an address outside the list gets EPERM ($x)" \
+		test "$x" = "fail EPERM"
+	ok "meta.json: the sentinel counted the denied connect" test "$(meta .sentinel.connects_denied)" -ge 1
+	sentinel_stop
+else
+	not_ok "the test sentinel starts" "tests/bin/calyx-sentinel is missing or does not answer"
+fi
 
 # seccomp and friends
 (cd / && exec setpriv --reuid=$ALICE --regid=$ALICE --init-groups -- sleep 60) >/dev/null 2>&1 9>&- & APID=$!
