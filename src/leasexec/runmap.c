@@ -18,6 +18,7 @@
 
 #include "../../bpf/sentinel.h"
 #include "../sentinel/proto.h"
+#include "json.h"
 #include "paths.h"
 #include "runmap.h"
 
@@ -100,10 +101,13 @@ static int sn_call(const struct sn_req *req, const int *fds, size_t n_fds, struc
 	resp->msg[sizeof(resp->msg) - 1] = '\0';
 	resp->hint[sizeof(resp->hint) - 1] = '\0';
 	if (resp->err < 0) {
-		err_set(err, -resp->err, "sentinel", "%s", resp->msg);
+		/* the daemon answered: whatever it says is not "not running" */
+		int code = resp->err == -ENOENT || resp->err == -ECONNREFUSED ? -EIO : resp->err;
+
+		err_set(err, -code, "sentinel", "%s", resp->msg);
 		if (resp->hint[0])
 			err_hint(err, "%s", resp->hint);
-		return resp->err;
+		return code;
 	}
 	return 0;
 }
@@ -176,13 +180,14 @@ int runmap_register(const struct runmap_reg *reg, struct calyx_err *err)
 		return err_set(err, EINVAL, "sentinel", "registration without cgroup or run id");
 	if ((r = req_build(reg, req, err)) < 0)
 		return r;
+	/* -EINVAL, not the errno: -ENOENT must only ever mean "no sentinel" */
 	cg = open(reg->cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cg < 0)
-		return err_set(err, errno, "sentinel", "cgroup \"%s\": %s", reg->cgroup_path,
+		return err_set(err, EINVAL, "sentinel", "cgroup \"%s\": %s", reg->cgroup_path,
 			       strerror(errno));
 	pfd = (int)syscall(SYS_pidfd_open, (pid_t)req->supervisor, 0);
 	if (pfd < 0)
-		return err_set(err, errno, "sentinel", "pidfd_open(%u): %s", req->supervisor,
+		return err_set(err, EINVAL, "sentinel", "pidfd_open(%u): %s", req->supervisor,
 			       strerror(errno));
 	fds[0] = cg;
 	fds[1] = pfd;
@@ -214,6 +219,47 @@ static void summary_from_wire(const struct sn_wire_summary *w, struct runmap_sum
 		s->top[i].nr = w->top[i].nr;
 		s->top[i].count = w->top[i].count;
 	}
+}
+
+static void jnum(cJSON *o, const char *key, uint64_t v)
+{
+	cJSON_AddNumberToObject(o, key, (double)(v > JSON_INT_MAX ? JSON_INT_MAX : v));
+}
+
+cJSON *runmap_summary_json(const struct runmap_summary *s)
+{
+	cJSON *o = cJSON_CreateObject(), *top;
+
+	if (!o)
+		return NULL;
+	cJSON_AddBoolToObject(o, "attributed", s->attributed);
+	if (!s->attributed)
+		return o;
+	jnum(o, "syscalls", s->syscalls);
+	jnum(o, "execs", s->execs);
+	jnum(o, "forks", s->forks);
+	jnum(o, "threads", s->threads);
+	jnum(o, "exits", s->exits);
+	jnum(o, "bytes_read", s->bytes_read);
+	jnum(o, "bytes_written", s->bytes_written);
+	jnum(o, "disk_read", s->disk_read);
+	jnum(o, "disk_written", s->disk_written);
+	jnum(o, "connects_allowed", s->connects_allowed);
+	jnum(o, "connects_denied", s->connects_denied);
+	jnum(o, "sends_allowed", s->sends_allowed);
+	jnum(o, "sends_denied", s->sends_denied);
+	jnum(o, "lost_events", s->lost_events);
+	if (s->killed)
+		cJSON_AddStringToObject(o, "killed", s->killed);
+	top = cJSON_AddArrayToObject(o, "top_syscalls");
+	for (size_t i = 0; top && i < s->n_top; i++) {
+		cJSON *t = cJSON_CreateObject();
+
+		jnum(t, "nr", s->top[i].nr);
+		jnum(t, "count", s->top[i].count);
+		cJSON_AddItemToArray(top, t);
+	}
+	return o;
 }
 
 int runmap_unregister(uint64_t cgroup_id, struct runmap_summary *ret, struct calyx_err *err)

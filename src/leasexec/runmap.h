@@ -16,13 +16,15 @@
  *      summary into meta.json.
  * Only -ENOENT and -ECONNREFUSED mean "the sentinel is not running" (policy
  * "preferred": run unattributed and say so in meta.json; "required": refuse).
- * Any other error means the sentinel refused or failed: refuse the run.
+ * Any other error means the sentinel refused (kill switch on: -EPERM) or
+ * failed, or the registration was bad (-EINVAL): refuse the run.
  * The supervisor (the caller, or reg->supervisor) must outlive the run: if it
  * dies, the sentinel kills the run's cgroup within a second.
  */
 #ifndef CALYX_RUNMAP_H
 #define CALYX_RUNMAP_H
 
+#include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -80,5 +82,8 @@ struct runmap_summary {
 int runmap_register(const struct runmap_reg *reg, struct calyx_err *err);
 /* Forget the run after its cgroup is empty; ret (may be NULL) gets its counters. */
 int runmap_unregister(uint64_t cgroup_id, struct runmap_summary *ret, struct calyx_err *err);
+/* The summary as meta.json's "sentinel" object ({"attributed": false} when
+ * there was none; counters, "killed" and "top_syscalls" otherwise). */
+cJSON *runmap_summary_json(const struct runmap_summary *s);
 
 #endif

@@ -408,6 +408,8 @@ int main(int argc, char **argv)
 
 	if (r)
 		return r > 0 ? 0 : 64;
+	/* fds a parent leaked (a lock, a pipe) would live as long as the daemon */
+	close_range(3, ~0U, 0);
 	umask(022);
 	sn_log_setup(o.verbose);
 	if (geteuid() != 0) {

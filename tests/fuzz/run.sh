@@ -42,6 +42,8 @@ for t in $TARGETS; do
 	art=$BUILD/tests/fuzz/artifacts/$t
 	regress=$SRC/tests/fuzz/regress/$t
 	mkdir -p "$art"
+	# findings of earlier runs belong in tests/fuzz/regress, not here
+	rm -f "$art"/crash-* "$art"/leak-* "$art"/timeout-* "$art"/oom-* "$art"/slow-unit-*
 	seed "$corpus"
 	export CALYX_TEST_DATA="$DATA"
 	if [ -d "$regress" ] && [ -n "$(ls -A "$regress" 2>/dev/null)" ]; then

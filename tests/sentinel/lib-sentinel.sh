@@ -72,7 +72,7 @@ sn_cleanup() {
 bg() {
 	local var=$1
 	shift
-	"$@" &
+	"$@" 8>&- 9>&- &
 	eval "$var=\$!"
 	SN_BG="$SN_BG $!"
 }
@@ -94,7 +94,8 @@ sn_answers() {
 }
 
 sn_start() {
-	"$SN_DAEMON" -v >>"$SN_TMP/daemon.log" 2>&1 &
+	# not with the lock fds: a daemon outliving this script must not hold them
+	"$SN_DAEMON" -v >>"$SN_TMP/daemon.log" 2>&1 8>&- 9>&- &
 	SN_PID=$!
 	wait_for 50 sn_answers || { cat "$SN_TMP/daemon.log" >&2; return 1; }
 }

@@ -20,6 +20,14 @@ TESTS += tests/sentinel/test_wire
 tests_sentinel_test_wire_SOURCES = tests/sentinel/test_wire.c src/sentinel/wire.c
 tests_sentinel_test_wire_CFLAGS = $(CK_CFLAGS)
 tests_sentinel_test_wire_LDADD = $(CK_LIBS)
+
+check_PROGRAMS += tests/sentinel/test_runmap
+TESTS += tests/sentinel/test_runmap
+tests_sentinel_test_runmap_SOURCES = \
+	tests/sentinel/test_runmap.c src/leasexec/runmap.c src/leasexec/runmap.h src/lib/paths.c
+tests_sentinel_test_runmap_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/leasexec -DCALYX_TEST_PATHS
+tests_sentinel_test_runmap_CFLAGS = $(CK_CFLAGS)
+tests_sentinel_test_runmap_LDADD = $(CK_LIBS)
 endif
 
 # tests/lib.sh's testroot_lock leaves $(TESTROOT).lock beside the prefix, and

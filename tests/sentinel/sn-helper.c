@@ -195,7 +195,8 @@ static int supervise(struct run_opts *o, pid_t child, int go)
 	int st, r;
 
 	if ((r = runmap_register(&o->reg, &err)) < 0) {
-		fprintf(stderr, "sn-helper: register: %s: %s\n", err.where, err.msg);
+		fprintf(stderr, "sn-helper: register: %s: %s (%s)\n", err.where, err.msg,
+			strerrorname_np(-r) ? strerrorname_np(-r) : "?");
 		kill(child, SIGKILL);
 		return 3;
 	}

@@ -3,11 +3,14 @@
 # calyx sentinel status: the daemon and its live runs, or why there is none.
 . "$CALYX_SRCDIR/tests/sentinel/lib-sentinel.sh"
 sn_setup
-tap_plan 8
+tap_plan 9
 
 "$SN_CALYX" sentinel status > "$SN_TMP/down.out" 2>&1
 ok "daemon down: status exits 1" test $? -eq 1
 ok "daemon down: says so" grep -q "not running" "$SN_TMP/down.out"
+sn_run st-0 -- true 2> "$SN_TMP/down.err"
+ok "daemon down: registration fails as 'not running' ($(cat "$SN_TMP/down.err"))" \
+	grep -q "(ENOENT)\|(ECONNREFUSED)" "$SN_TMP/down.err"
 
 sn_start
 bg r sn_run st-1 --lease LEASE-20260101-000000-5a7e --net allow --allow 127.0.0.1/32:9 -- sleep 1
