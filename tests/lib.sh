@@ -37,7 +37,9 @@ not_ok() {
 	TAP_FAILED=$((TAP_FAILED + 1))
 	echo "not ok $TAP_N - $1"
 	shift
-	for l in "$@"; do echo "# $l"; done
+	# every line of a diagnostic is a comment: output that starts with "ok"
+	# must not be read as a test result
+	for l in "$@"; do printf '%s\n' "$l" | sed 's/^/# /'; done
 }
 
 diag() { printf '# %s\n' "$@"; }

@@ -174,9 +174,17 @@ static void verify_decide(struct verifier *v, const struct lease *l, const struc
 	struct decision d;
 	bool ok_host = strcmp(l->hosts[0], "*") == 0;
 
-	for (size_t i = 0; l->hosts[i]; i++)
+	char hosts[256] = "";
+
+	for (size_t i = 0; l->hosts[i]; i++) {
 		ok_host |= strcmp(l->hosts[i], req->host) == 0;
-	check(v, ok_host, "host", "%s", req->host);
+		snprintf(hosts + strlen(hosts), sizeof(hosts) - strlen(hosts), "%s%s", i ? " " : "",
+			 l->hosts[i]);
+	}
+	if (ok_host)
+		check(v, true, "host", "%s", req->host);
+	else
+		check(v, false, "host", "valid on %s, not on %s", hosts, req->host);
 	if (req->user)
 		check(v, strcmp(l->subject, req->user) == 0, "subject", "%s%s%s%s", l->subject,
 		      strcmp(l->subject, req->user) ? " (not " : "",

@@ -375,7 +375,8 @@ static int scan_dir(const char *log_path, struct rotated **ret, size_t *count)
 		n++;
 	}
 	closedir(d);
-	qsort(v, n, sizeof(*v), cmp_rotated);
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_rotated);
 	*ret = v;
 	*count = n;
 	return 0;

@@ -112,7 +112,7 @@ static int parse_invokers(const cJSON *root, struct policy *p, struct calyx_err 
 
 static int parse_run_as(const cJSON *root, struct policy *p, struct calyx_err *err)
 {
-	static const char *const keys[] = { "root", "users", NULL };
+	static const char *const keys[] = { "groups", "root", "users", NULL };
 	_cleanup_strv_ char **caps = NULL;
 	const cJSON *o = json_member(root, "run_as");
 	int r;
@@ -121,9 +121,12 @@ static int parse_run_as(const cJSON *root, struct policy *p, struct calyx_err *e
 		if ((r = json_check_object(o, keys, "policy.run_as", err)) < 0 ||
 		    (r = json_get_bool(o, "root", false, "policy.run_as", &p->run_as_root, err)) < 0 ||
 		    (r = json_get_strv(o, "users", false, 1024, "policy.run_as", &p->run_as_users,
+				       err)) < 0 ||
+		    (r = json_get_strv(o, "groups", false, 1024, "policy.run_as", &p->run_as_groups,
 				       err)) < 0)
 			return r;
-	} else if (!(p->run_as_users = calloc(1, sizeof(char *)))) {
+	} else if (!(p->run_as_users = calloc(1, sizeof(char *))) ||
+		   !(p->run_as_groups = calloc(1, sizeof(char *)))) {
 		return err_set(err, ENOMEM, "policy", "out of memory");
 	}
 	r = json_get_strv(root, "caps", false, 64, "policy", &caps, err);
@@ -509,6 +512,7 @@ void policy_free(struct policy *p)
 	strv_free(p->invoke_groups);
 	strv_free(p->hosts);
 	strv_free(p->run_as_users);
+	strv_free(p->run_as_groups);
 	free(p->default_profile);
 	for (size_t i = 0; i < p->n_profiles; i++)
 		free(p->profiles[i].name);
@@ -648,6 +652,11 @@ static int check_identity(const struct policy *p, const struct lease *l, struct 
 	    !strv_contains(p->run_as_users, l->run_as_user) && !strv_contains(p->run_as_users, "*"))
 		return deny(d, "policy.run_as", "%s runs as %s; the policy does not allow that user",
 			    l->id, l->run_as_user);
+	/* an explicit group is a privilege of its own (":shadow", ":disk") */
+	if (l->run_as_group && !strv_contains(p->run_as_groups, l->run_as_group) &&
+	    !strv_contains(p->run_as_groups, "*"))
+		return deny(d, "policy.run_as", "%s runs with group %s; the policy does not allow "
+			    "that group (run_as.groups)", l->id, l->run_as_group);
 	if (l->cap_mask & ~p->caps_allowed) {
 		for (int c = 0; c < 64; c++)
 			if ((l->cap_mask & ~p->caps_allowed) & (1ULL << c))

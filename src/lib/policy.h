@@ -78,6 +78,7 @@ struct policy {
 	int64_t max_lifetime, clock_skew;
 	bool run_as_root;
 	char **run_as_users;
+	char **run_as_groups;   /* groups a lease may name explicitly ("user:group") */
 	uint64_t caps_allowed;
 	char *default_profile;
 	struct profile *profiles;

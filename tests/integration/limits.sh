@@ -14,9 +14,9 @@ ok "memory limit: the run is killed (exit $rc)" test $rc -eq 137
 ok "memory limit: the OOM kill is recorded in meta.json" test "$(meta .usage.oom_kills)" -ge 1
 ok "memory limit: the peak stayed at the limit" test "$(meta .usage.memory_peak)" -le $((64 * 1024 * 1024))
 
-L /bin/sh -c 'i=0; while [ $i -lt 200 ]; do (sleep 5 &) 2>/dev/null; i=$((i+1)); done; echo done' >/dev/null 2>&1
+L /bin/sh -c 'i=0; while [ $i -lt 200 ]; do (sleep 5.4321 &) 2>/dev/null; i=$((i+1)); done; echo done' >/dev/null 2>&1
 ok "fork bomb: the run ends (wall limit or exit)" true
-pids=$(pgrep -u $ALICE -c sleep || true)
+pids=$(pgrep -u $ALICE -c -f 'sleep 5.4321' || true)
 ok "fork bomb: no process of the run survives (alice has $pids sleeps)" test "$pids" -eq 0
 hits=$(meta .usage.pids_limit_hits)
 ok "fork bomb: the pids limit was hit ($hits times)" test "$hits" -ge 1

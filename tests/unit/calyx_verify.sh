@@ -50,7 +50,7 @@ approval-one-key|check|FAIL   policy: policy.approvals: LEASE-20300101-000000-00
 approval-same-role|check|with distinct roles (approval rule "run_as root"); it has 2
 expired|check|FAIL   window: 2029-12-31T23:50:00Z .. 2030-01-01T00:00:00Z (expired)
 not-yet-valid|check|FAIL   window: 2030-01-01T01:00:00Z .. 2030-01-01T01:10:00Z (not yet valid)
-wrong-host|check|FAIL   host: web1
+wrong-host|check|FAIL   host: valid on web2, not on web1
 wrong-subject|check|FAIL   subject: mallory (not alice)
 forged-sig|doc|FAIL   signatures: signatures[0]: signature by ed25519:32dc6d35ff7b46a9 does not verify
 valid-plus-forged|doc|FAIL   signatures: signatures[1]: signature by ed25519:69d8b2a7af8b61c4 does not verify

@@ -137,7 +137,7 @@ static const struct {
 	{ "{\"clock_skew\":3601}", "policy.clock_skew", "out of range [0, 3600]" },
 	{ "{\"allow_wildcard_hosts\":1}", "policy.allow_wildcard_hosts", "true or false" },
 	{ "{\"run_as\":{\"root\":\"yes\"}}", "policy.run_as.root", "true or false" },
-	{ "{\"run_as\":{\"groups\":[]}}", "policy.run_as.groups", "unknown field" },
+	{ "{\"run_as\":{\"group\":[]}}", "policy.run_as.group", "unknown field" },
 	{ "{\"caps\":[\"cap_everything\"]}", "policy.caps", "unknown capability" },
 	{ "{\"profiles\":null}", "policy.profiles", "at least one profile" },
 	{ "{\"profiles\":{\"p\":null}}", "policy.profiles", "at least one profile" },
