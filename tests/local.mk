@@ -31,3 +31,9 @@ clean-testroot:
 	-rm -rf '$(TESTROOT)' tests/bin
 CLEAN_LOCAL += clean-testroot
 EXTRA_DIST += tests/lib.sh
+
+# The unprivileged unit tests alone (for sanitizer builds: no setuid binary,
+# no BPF): make check-unit
+check-unit:
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS="$(UNIT_TESTS) $(AUDIT_TESTS)"
+.PHONY: check-unit

@@ -4,11 +4,12 @@
 . "$CALYX_SRCDIR/tests/lib.sh"
 . "$CALYX_SRCDIR/tests/integration/common.sh"
 
-ID=$(issue --user $ALICE --cmd /bin/sh --cmd /usr/bin/head --rw "$WORK" --memory 64M --pids 32 \
-	--wall 3 --fsize 1M --output 100K --ttl 5m)
+ID=$(issue --user $ALICE --cmd /bin/sh --cmd /usr/bin/head --cmd "$PROBE" --rw "$WORK" \
+	--memory 64M --pids 32 --wall 3 --fsize 1M --output 100K --ttl 5m)
 L() { as_alice "$LEASEXEC" -q -l "$ID" -- "$@"; }
 
-L /bin/sh -c 'head -c 300000000 /dev/zero | tail -c 1 > /dev/null; x=$(head -c 200000000 /dev/zero | tr "\0" a); echo ${#x}' >/dev/null 2>&1
+MEM=$(issue --user $ALICE --cmd "$PROBE" --rw "$WORK" --memory 64M --wall 60 --ttl 5m)
+as_alice "$LEASEXEC" -q -l "$MEM" -- "$PROBE" alloc 256 >/dev/null 2>&1
 rc=$?
 ok "memory limit: the run is killed (exit $rc)" test $rc -eq 137
 ok "memory limit: the OOM kill is recorded in meta.json" test "$(meta .usage.oom_kills)" -ge 1

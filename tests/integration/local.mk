@@ -11,4 +11,4 @@ INTEGRATION_TESTS = \
 	tests/integration/limits.sh \
 	tests/integration/supervise.sh
 TESTS += $(INTEGRATION_TESTS)
-EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/common.sh
+EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/common.sh tests/integration/run-all.sh

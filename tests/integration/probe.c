@@ -8,6 +8,7 @@
  *   probe connect ADDR PORT | listen-connect PORT | getppid N | fds
  *   probe argc0 PATH           execve PATH with an empty argv
  *   probe kill PID SIG | sleep SECONDS | write PATH | read PATH | listen PORT SECONDS
+ *   probe alloc MB | pgrp-exec CMD... | watchdog SECONDS PID
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -147,6 +148,21 @@ int main(int argc, char **argv)
 		sleep((unsigned)atoi(argv[2]));
 		kill(atoi(argv[3]), SIGTERM);
 		return 0;
+	}
+	if (!strcmp(c, "alloc") && argc > 2) {
+		/* touch MB megabytes quickly, a page at a time */
+		size_t n = (size_t)atol(argv[2]) << 20;
+		char *p = malloc(n);
+
+		for (size_t i = 0; p && i < n; i += 4096)
+			p[i] = 1;
+		return report(p ? 0 : -1);
+	}
+	if (!strcmp(c, "pgrp-exec") && argc > 2) {
+		/* lead a new process group, like a job started by a shell */
+		setpgid(0, 0);
+		execvp(argv[2], argv + 2);
+		return report(-1);
 	}
 	if (!strcmp(c, "fds"))
 		return fds();

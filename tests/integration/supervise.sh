@@ -52,14 +52,15 @@ ok "max_uses 1 with 10 parallel invocations: exactly one runs ($wins ran, $refus
 
 # signals: SIGINT to the caller's process group reaches the command
 SIG=$(issue --user $ALICE --cmd /bin/sh --rw "$WORK" --ttl 5m)
-setsid sh -c "cd '$WORK' && exec setpriv --reuid=$ALICE --regid=$ALICE --init-groups --reset-env -- \
-	'$LEASEXEC' -q -l '$SIG' -- /bin/sh -c 'trap \"echo got-int; exit 7\" INT; sleep 30 & wait'" \
+# leasexec leads its own process group, as a job of the caller's shell would
+(cd "$WORK" && exec "$PROBE" pgrp-exec setpriv --reuid=$ALICE --regid=$ALICE --init-groups \
+	--reset-env -- "$LEASEXEC" -q -l "$SIG" -- /bin/sh -c 'trap "echo got-int; exit 7" INT; sleep 30 & wait') \
 	> "$WORK/sig.out" 2>/dev/null 9>&- & SUP=$!
 wait_for 50 pgrep -u $ALICE -f "sleep 30" >/dev/null
 sleep 0.2
 ok "the caller cannot signal the supervisor (all its uids are root)" \
 	sh -c "! setpriv --reuid=$ALICE --regid=$ALICE --init-groups -- kill -TERM $SUP 2>/dev/null"
-kill -INT -- -$SUP
+kill -INT -$SUP
 wait $SUP; rc=$?
 ok "SIGINT to the caller's process group reaches the command (exit $rc)" test $rc -eq 7
 ok "... which handled it" grep -q got-int "$WORK/sig.out"

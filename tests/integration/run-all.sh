@@ -1,0 +1,17 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# Run every integration script against the current build, one after the
+# other, printing their TAP; exit non-zero if any test fails.  Used where
+# make is not (the VM guest of tests/vm), and by hand:
+#   CALYX_SRCDIR=.. CALYX_BUILDDIR=. CALYX_TESTROOT=$PWD/tests/root tests/integration/run-all.sh
+set -u
+: "${CALYX_SRCDIR:?}" "${CALYX_BUILDDIR:?}"
+: "${CALYX_TESTROOT:=$CALYX_BUILDDIR/tests/root}"
+: "${CALYX_TEST_DATA:=$CALYX_SRCDIR/tests/data}"
+export CALYX_SRCDIR CALYX_BUILDDIR CALYX_TESTROOT CALYX_TEST_DATA
+failed=0
+for t in basic deny sandbox limits supervise; do
+	echo "# tests/integration/$t.sh"
+	sh "$CALYX_SRCDIR/tests/integration/$t.sh" || failed=1
+done
+exit $failed
