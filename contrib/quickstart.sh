@@ -75,10 +75,12 @@ step "the first run's artifacts: calyx run show $RUN"
 calyx run show "$RUN"
 step "its audit records: calyx audit show --run $RUN"
 calyx audit show --run "$RUN"
-step "the whole trail verifies: calyx audit verify"
-calyx audit verify
+ETC=$(calyx version | sed -n 's/^configuration: //p')
+step "the whole trail verifies, seals included: calyx audit verify --key $ETC/keys/audit.key.initial"
+calyx audit verify --key "$ETC/keys/audit.key.initial"
 
 step "done"
 printf '%s\n' "leasexec is installed in $PREFIX/bin (setuid root), calyx in $PREFIX/sbin." \
 	"Runs are kept in $(calyx version | sed -n 's/^state: //p')/runs." \
+	"The initial audit key is $ETC/keys/audit.key.initial: move it off this host." \
 	"Run the test suite with: cd $B && sudo make check"
