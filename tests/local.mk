@@ -35,5 +35,5 @@ EXTRA_DIST += tests/lib.sh
 # The unprivileged unit tests alone (for sanitizer builds: no setuid binary,
 # no BPF): make check-unit
 check-unit:
-	$(MAKE) $(AM_MAKEFLAGS) check TESTS="$(UNIT_TESTS) $(AUDIT_TESTS)"
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS="$(UNIT_TESTS) $(AUDIT_TESTS) tests/unit/calyx_verify.sh"
 .PHONY: check-unit

@@ -107,6 +107,7 @@ static cJSON *usage_json(const struct plan *p, const struct sup *s)
 		(int64_t)s->ru.ru_maxrss * 1024);
 	cJSON_AddStringToObject(u, "memory_peak_source", cs.memory_peak >= 0 ? "cgroup" :
 				"rusage of the main process");
+	add_num(u, "cpu_throttled_usec", cs.cpu_throttled_usec);
 	add_num(u, "pids_peak", cs.pids_peak);
 	add_num(u, "oom_kills", cs.oom_kills);
 	add_num(u, "pids_limit_hits", cs.pids_max_hits);

@@ -280,7 +280,9 @@ static void describe(struct cg_run *cg, uint32_t needed)
 {
 	size_t n = 0;
 
-	n += (size_t)snprintf(cg->detail + n, sizeof(cg->detail) - n, "v2 node %s", cg->v2_path);
+	n += (size_t)snprintf(cg->detail + n, sizeof(cg->detail) - n, "v2 node %s; kill via %s",
+			      cg->v2_path, cg->has_kill ? "cgroup.kill" : cg->has_freeze ?
+			      "cgroup.freeze" : "the v1 freezer");
 	for (int c = 0; c < CG__MAX; c++) {
 		if (!(needed & (1u << c)))
 			continue;
@@ -306,7 +308,8 @@ int cg_create(const struct cg_layout *lay, const char *parent, const char *run_i
 	e = make_parent(lay->v2_root, parent, err);
 	if (e < 0)
 		return e;
-	cg->via_v2 = v2_enable(lay->v2_root, parent, needed);
+	/* io is enabled for accounting (io.stat) where v2 has it; it limits nothing */
+	cg->via_v2 = v2_enable(lay->v2_root, parent, needed | (1u << CG_IO));
 	e = make_node(lay->v2_root, parent, run_id, cg->v2_path, sizeof(cg->v2_path), err);
 	if (e < 0)
 		return e;
@@ -479,6 +482,13 @@ void cg_stats(const struct cg_run *cg, struct cg_stats *s)
 	s->cpu_usec = read_key(cg->v2_path, "cpu.stat", "usage_usec");
 	s->cpu_user_usec = read_key(cg->v2_path, "cpu.stat", "user_usec");
 	s->cpu_sys_usec = read_key(cg->v2_path, "cpu.stat", "system_usec");
+	if (cg->via_v2 & (1u << CG_CPU)) {
+		s->cpu_throttled_usec = read_key(cg->v2_path, "cpu.stat", "throttled_usec");
+	} else if (cg->v1_path[CG_CPU][0]) {
+		int64_t ns = read_key(cg->v1_path[CG_CPU], "cpu.stat", "throttled_time");
+
+		s->cpu_throttled_usec = ns < 0 ? -1 : ns / 1000;
+	}
 	if (cg->via_v2 & (1u << CG_MEMORY)) {
 		s->memory_peak = read_key(cg->v2_path, "memory.peak", NULL);
 		s->oom_kills = read_key(cg->v2_path, "memory.events", "oom_kill");

@@ -42,6 +42,7 @@ struct cg_run {
 
 struct cg_stats {
 	int64_t cpu_usec, cpu_user_usec, cpu_sys_usec; /* -1: unknown */
+	int64_t cpu_throttled_usec;  /* time the cpu limit held the run back */
 	int64_t memory_peak;
 	int64_t pids_peak;
 	int64_t oom_kills;

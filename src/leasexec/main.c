@@ -172,6 +172,19 @@ static int launch(struct run *r, struct plan *p)
 	return code;
 }
 
+/* Best-effort layers this host lacks: never silent (also in meta.json and the audit). */
+static void print_degraded(const struct plan *p)
+{
+	for (int i = 0; i < LAYER__MAX; i++) {
+		if (p->layer[i].state != LS_DEGRADED)
+			continue;
+		fprintf(stderr, "leasexec: note: %s is degraded: %s\n", layer_name(i),
+			p->layer[i].detail);
+		fprintf(stderr, "hint: the policy marks %s best_effort; make it required to refuse "
+			"runs on hosts without it\n", layer_name(i));
+	}
+}
+
 static int run_main(struct run *r)
 {
 	struct plan p;
@@ -204,8 +217,11 @@ static int run_main(struct run *r)
 		code = e == -EPERM ? deny(r) : failed(r, EXIT_FAILED);
 	else if (plan_prepare(r, &p) < 0)
 		code = failed(r, EXIT_FAILED);
-	else
+	else {
+		if (!r->cli.quiet)
+			print_degraded(&p);
 		code = launch(r, &p);
+	}
 	if (p.cg_made)
 		cg_destroy(&p.cg);
 	plan_free(&p);

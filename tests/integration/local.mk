@@ -9,6 +9,7 @@ INTEGRATION_TESTS = \
 	tests/integration/deny.sh \
 	tests/integration/sandbox.sh \
 	tests/integration/limits.sh \
-	tests/integration/supervise.sh
+	tests/integration/supervise.sh \
+	tests/integration/kernel.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/common.sh tests/integration/run-all.sh
