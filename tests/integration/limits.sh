@@ -23,12 +23,15 @@ hits=$(meta .usage.pids_limit_hits)
 ok "fork bomb: the pids limit was hit ($hits times)" test "$hits" -ge 1
 
 start=$(date +%s%N)
-L /bin/sh -c "setsid sh -c 'sleep 100 & echo \$! > gpid; exec sleep 100' & sleep 100" >/dev/null 2>&1
+L /bin/sh -c "setsid sh -c 'sleep 100.111 & echo \$! > gpid; exec sleep 100.222' & sleep 100.333" >/dev/null 2>&1
 rc=$?
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 ok "wall limit: exit 124 after the limit ($ms ms)" test $rc -eq 124 -a $ms -ge 3000
+left=$(pgrep -f 'sleep 100\.(111|222|333)' | tr '\n' ' ')
+ok "wall limit: no process of the run survives, the setsid double-forked grandchild included ($left)" \
+	test -z "$left"
 gp=$(cat "$WORK/gpid" 2>/dev/null)
-ok "wall limit: the setsid double-forked grandchild ($gp) is gone" sh -c "[ -n '$gp' ] && ! [ -e /proc/$gp ]"
+[ -n "$gp" ] && ok "wall limit: the grandchild's pid ($gp) is gone" sh -c "! [ -e /proc/$gp ]"
 ok "wall limit: the kill reason is recorded" test "$(meta .outcome.kill_reason)" = wall
 ok "wall limit: the orphans were reaped by the supervisor" test "$(meta .outcome.orphans_reaped)" -ge 1
 ok "audit records exec_event.TIMEOUT" grep -q "\"run\":\"$(last_run)\".*exec_event.TIMEOUT" "$T/var/log/calyx/audit.jsonl"
