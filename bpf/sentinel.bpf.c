@@ -2,9 +2,9 @@
 /*
  * sentinel.bpf.c: the sentinel's CO-RE programs.  Everything is keyed by the
  * cgroup v2 id of a run, which calyx-sentinel alone registers in the runs,
- * stats and filter maps.  The tracepoint programs are attached only while a
- * run is registered; a task outside every run costs them one array load
- * (filter) and returns.  The cgroup sock_addr programs are attached to each
+ * stats, sysc, slots and filter maps.  The tracepoint programs are attached
+ * only while a run is registered; a task outside every run costs them one
+ * array load (filter) and returns, a task in a run one more (sysc).  The cgroup sock_addr programs are attached to each
  * run's own cgroup and enforce its network allow list.
  */
 #include "vmlinux.h"
@@ -50,8 +50,25 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } allow SEC(".maps");
 
-/* Number of registered runs whose id falls in each slot: an array lookup,
- * which the verifier inlines, answers "not a run" for almost every task. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SENTINEL_MAX_RUNS);
+	__type(key, __u32);
+	__type(value, struct sentinel_sys);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sysc SEC(".maps");
+
+/* cgroup id -> sysc slot, for runs whose filter index is shared */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SENTINEL_MAX_RUNS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} slots SEC(".maps");
+
+/* See SENTINEL_FILTER_SLOTS in sentinel.h. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, SENTINEL_FILTER_SLOTS);
@@ -66,14 +83,42 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } events SEC(".maps");
 
+static __always_inline __u32 *filter_of(__u64 cg)
+{
+	__u32 k = (__u32)cg & (SENTINEL_FILTER_SLOTS - 1);
+
+	return bpf_map_lookup_elem(&filter, &k);
+}
+
+/* The run's other counters (hashed: only for the rarer events). */
 static __always_inline struct sentinel_stats *run_stats(__u64 cg)
 {
-	__u32 slot = (__u32)cg & (SENTINEL_FILTER_SLOTS - 1);
-	__u32 *n = bpf_map_lookup_elem(&filter, &slot);
+	__u32 *v = filter_of(cg);
 
-	if (!n || !*n)
+	if (!v || !*v)
 		return NULL;
 	return bpf_map_lookup_elem(&stats, &cg);
+}
+
+/* The run's syscall counters: array lookups only, unless the filter index
+ * is shared by several runs. */
+static __always_inline struct sentinel_sys *run_sys(__u64 cg)
+{
+	__u32 *v = filter_of(cg), slot;
+	struct sentinel_sys *sc;
+
+	if (!v || !*v)
+		return NULL;
+	slot = *v - 1;
+	if (*v == SN_FILTER_SHARED) {
+		__u32 *s = bpf_map_lookup_elem(&slots, &cg);
+
+		if (!s)
+			return NULL;
+		slot = *s;
+	}
+	sc = bpf_map_lookup_elem(&sysc, &slot);
+	return sc && sc->cgroup_id == cg ? sc : NULL;
 }
 
 static __always_inline void count(__u64 *c, __u64 v)
@@ -107,15 +152,15 @@ static __always_inline void hdr_fill(struct sentinel_ev_hdr *h, __u32 type, __u6
 SEC("tp_btf/sys_enter")
 int BPF_PROG(sn_sys_enter, struct pt_regs *regs, long id)
 {
-	struct sentinel_stats *st = run_stats(bpf_get_current_cgroup_id());
+	struct sentinel_sys *sc = run_sys(bpf_get_current_cgroup_id());
 	__u32 i = SENTINEL_SYS_OTHER;
 
-	if (!st)
+	if (!sc)
 		return 0;
 	if (id >= 0 && id < SENTINEL_SYS_OTHER)
 		i = (__u32)id;
 	/* a no-op mask (the table is a power of two) the verifier can see */
-	count(&st->sys[i & (SENTINEL_NR_SYSCALLS - 1)], 1);
+	count(&sc->n[i & (SENTINEL_NR_SYSCALLS - 1)], 1);
 	return 0;
 }
 

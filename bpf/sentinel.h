@@ -14,14 +14,23 @@
 #include <linux/types.h>
 #endif
 
-#define SENTINEL_ABI 1
+#define SENTINEL_ABI 2
 
-#define SENTINEL_MAX_RUNS 1024
+/* concurrent runs: each has a slot in the per-CPU syscall counters (sysc),
+ * which cost SENTINEL_MAX_RUNS * 4 KiB per possible CPU */
+#define SENTINEL_MAX_RUNS 256
 /* syscall numbers of the native ABI (x86-64 here); others count in SYS_OTHER */
 #define SENTINEL_NR_SYSCALLS 512
 #define SENTINEL_SYS_OTHER (SENTINEL_NR_SYSCALLS - 1)
-/* "is this cgroup maybe a run?" slots: a power of two */
+/*
+ * filter: an array indexed by the low bits of a cgroup id (a power of two
+ * long).  0: no run there; SLOT + 1: the one run there has that sysc slot;
+ * SN_FILTER_SHARED: several runs share the index, their slots are in the
+ * slots map.  Array lookups are inlined by the verifier: a task outside
+ * every run pays one load, a task in a run two and no hashing.
+ */
 #define SENTINEL_FILTER_SLOTS 4096
+#define SN_FILTER_SHARED 0xffffffffU
 #define SENTINEL_MAX_RULES 64
 #define SENTINEL_RING_SIZE (4U << 20)
 #define SENTINEL_ID_LEN 48
@@ -107,6 +116,8 @@ struct sentinel_run {
 	__u32 deny_threshold;   /* denied attempts tolerated before SN_FATAL_NET_DENIED kills */
 	__u32 kill_reason;      /* enum sentinel_kill, once killed */
 	__u32 n_allow;
+	__u32 slot;             /* in sysc */
+	__u32 pad;
 	char run_id[SENTINEL_ID_LEN];
 	char lease_id[SENTINEL_ID_LEN];
 	char cgroup[SENTINEL_PATH_LEN];   /* cgroup v2 node */
@@ -114,13 +125,20 @@ struct sentinel_run {
 	char pids[SENTINEL_PATH_LEN];     /* pids controller dir, "" if none */
 };
 
+/* sysc map value (per CPU, one per slot): syscalls by native number.
+ * cgroup_id says whose slot it is: a stale filter entry never counts for
+ * another run. */
+struct sentinel_sys {
+	__u64 cgroup_id;
+	__u64 n[SENTINEL_NR_SYSCALLS];
+};
+
 /*
- * stats map value (per CPU): what the programs counted for one run.  The io
- * fields sum struct task_io_accounting of the run's threads that exited;
- * live threads are read from /proc by the daemon.
+ * stats map value (per CPU): the rest of what the programs counted for one
+ * run.  The io fields sum struct task_io_accounting of the run's threads
+ * that exited; live threads are read from /proc by the daemon.
  */
 struct sentinel_stats {
-	__u64 sys[SENTINEL_NR_SYSCALLS];
 	__u64 forks;   /* new processes */
 	__u64 threads; /* new threads */
 	__u64 execs;

@@ -96,7 +96,10 @@ _Noreturn void apply_child(const struct plan *p, const struct child_io *io)
 	char go;
 
 	/* 1. cgroup: the clone placed us in the run's v2 node (CLONE_INTO_CGROUP) or the
-	 *    parent moves us there, with the v1 nodes, before it sends "go" below. */
+	 *    parent moves us there before it sends "go" below; the v1 nodes we join
+	 *    ourselves, first, while we are still root */
+	if (cg_join_v1(&p->cg, &err) < 0)
+		child_fail(io, STAGE_CGROUP, &err);
 	/* 2. namespaces exist since clone; fill them while we are still root */
 	if ((p->clone_flags & CLONE_NEWNS) &&
 	    ns_private_tmp(p->tmp, p->binds, p->n_binds, &err) < 0)

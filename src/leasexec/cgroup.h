@@ -34,6 +34,7 @@ struct cg_run {
 	int v2_fd;                  /* the node's directory, for CLONE_INTO_CGROUP */
 	uint64_t id;                /* cgroup v2 id */
 	char v1_path[CG__MAX][PATH_MAX];
+	int v1_tasks[CG__MAX];      /* each v1 node's "tasks" file, or -1: see cg_join_v1 */
 	uint32_t via_v2, via_v1;    /* bit per enum cg_ctrl: where each limit lives */
 	bool has_kill;              /* cgroup.kill */
 	bool has_freeze;            /* cgroup.freeze */
@@ -62,8 +63,11 @@ uint32_t cg_needed(const struct limits *lim);
 int cg_create(const struct cg_layout *lay, const char *parent, const char *run_id,
 	      const struct limits *lim, uint32_t needed, struct cg_run *ret,
 	      struct calyx_err *err);
-/* Put pid into the run's v1 nodes (v2 placement happens at clone time). */
-int cg_attach_v1(const struct cg_run *cg, pid_t pid, struct calyx_err *err);
+/*
+ * In the child: move the calling thread (the whole single-threaded child) into
+ * the run's v1 nodes.  v2 placement happens at clone time (or cg_attach_v2).
+ */
+int cg_join_v1(const struct cg_run *cg, struct calyx_err *err);
 int cg_attach_v2(const struct cg_run *cg, pid_t pid, struct calyx_err *err);
 /* Kill every process of the run and wait (up to timeout_ms) until none is left. */
 int cg_kill(const struct cg_run *cg, int timeout_ms);

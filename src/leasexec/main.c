@@ -141,8 +141,7 @@ static int launch(struct run *r, struct plan *p)
 		sup_free(&s);
 		return failed(r, EXIT_FAILED);
 	}
-	if ((!s.placed && p->cg_made && cg_attach_v2(&p->cg, s.pid, &r->err) < 0) ||
-	    cg_attach_v1(&p->cg, s.pid, &r->err) < 0) {
+	if (!s.placed && p->cg_made && cg_attach_v2(&p->cg, s.pid, &r->err) < 0) {
 		r->stage = STAGE_CGROUP;
 		sup_abort(p, &s);
 		sup_free(&s);

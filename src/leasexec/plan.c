@@ -412,6 +412,8 @@ int plan_compute(struct run *r, struct plan *p)
 
 	memset(p, 0, sizeof(*p));
 	p->cg.v2_fd = -1;
+	for (int c = 0; c < CG__MAX; c++)
+		p->cg.v1_tasks[c] = -1;
 	for (int i = 0; i < LAYER__MAX; i++)
 		p->layer[i].req = r->policy.layers[i];
 	p->cmd_fd = r->cmd_fd;

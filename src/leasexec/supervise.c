@@ -230,8 +230,18 @@ static void kill_run(struct plan *p, struct sup *s, enum kill_reason why)
 		kill(-s->pid, SIGKILL);
 }
 
+/*
+ * An inotify instance costs little to make but much to release: its close
+ * waits for an SRCU grace period (~20 ms here), longer than a short run
+ * takes.  So the watch starts only once the run has lasted WATCH_AFTER_MS;
+ * the state is re-read then (and at the start), which keeps revocation and
+ * the kill switch well within their one second.
+ */
+#define WATCH_AFTER_MS 200
+
 static void watch_state(struct sup *s)
 {
+	s->watched = true;
 	s->inofd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (s->inofd < 0)
 		return; /* the one-second re-check still runs */
@@ -262,6 +272,8 @@ static int next_timeout(const struct plan *p, const struct sup *s, uint64_t now)
 {
 	uint64_t t = now + 1000;
 
+	if (!s->watched && s->start_ms + WATCH_AFTER_MS < t)
+		t = s->start_ms + WATCH_AFTER_MS;
 	if (p->wall_ms && s->start_ms + p->wall_ms < t)
 		t = s->start_ms + p->wall_ms;
 	if (p->expiry_at_ms && p->expiry_at_ms < t)
@@ -317,12 +329,12 @@ void sup_loop(struct run *r, struct plan *p, struct sup *s)
 	struct pollfd pfd[PFD_N];
 	enum kill_reason k;
 
-	watch_state(s);
 	s->revoked_mtime = 0;
 	if ((k = check_state(r, s, true)) != KILL_NONE)
 		kill_run(p, s, k);
 	while (s->pid > 0) {
 		uint64_t now = mono_now_ms();
+		bool force = false;
 
 		setup_pfds(s, pfd);
 		if (poll(pfd, PFD_N, next_timeout(p, s, now)) < 0 && errno != EINTR)
@@ -333,9 +345,13 @@ void sup_loop(struct run *r, struct plan *p, struct sup *s)
 		handle_io(s, pfd);
 		if (pfd[PFD_INO].revents & POLLIN)
 			drain_inotify(s);
-		if ((pfd[PFD_INO].revents & POLLIN) || now - last_check >= 1000) {
+		if (!s->watched && now - s->start_ms >= WATCH_AFTER_MS) {
+			watch_state(s);
+			force = true;
+		}
+		if (force || (pfd[PFD_INO].revents & POLLIN) || now - last_check >= 1000) {
 			last_check = now;
-			if ((k = check_state(r, s, false)) != KILL_NONE)
+			if ((k = check_state(r, s, force)) != KILL_NONE)
 				kill_run(p, s, k);
 		}
 		if ((k = deadline(p, s, now)) != KILL_NONE && !s->kill)

@@ -30,6 +30,7 @@ struct sup {
 	int pidfd;
 	int sigfd;
 	int inofd;
+	bool watched;            /* watch_state() was called (inofd may still be -1) */
 	int go_wr;
 	int report_rd;
 	struct stream out[2];

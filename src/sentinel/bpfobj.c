@@ -40,7 +40,9 @@ struct sn_bpf {
 	bool hooks_on;
 	struct ring_buffer *rb;
 	int ncpus;
-	struct sentinel_stats *percpu; /* ncpus values, scratch for lookups */
+	/* scratch for per-CPU values: ncpus of each */
+	struct sentinel_stats *pstats;
+	struct sentinel_sys *psys;
 };
 
 static struct bpf_program *hook_prog(struct sn_bpf *b, int h)
@@ -123,8 +125,9 @@ int sn_bpf_open(struct sn_bpf **ret, struct calyx_err *err)
 	if ((r = bpffs_ensure(err)) < 0 || (r = sn_bpf_lock(&b->dirfd, err)) < 0)
 		goto fail;
 	b->ncpus = libbpf_num_possible_cpus();
-	b->percpu = b->ncpus > 0 ? calloc((size_t)b->ncpus, sizeof(*b->percpu)) : NULL;
-	if (!b->percpu) {
+	b->pstats = b->ncpus > 0 ? calloc((size_t)b->ncpus, sizeof(*b->pstats)) : NULL;
+	b->psys = b->ncpus > 0 ? calloc((size_t)b->ncpus, sizeof(*b->psys)) : NULL;
+	if (!b->pstats || !b->psys) {
 		r = err_set(err, ENOMEM, "bpf", "cannot size per-CPU values");
 		goto fail;
 	}
@@ -157,7 +160,8 @@ void sn_bpf_close(struct sn_bpf *b)
 		bpf_link__destroy(b->links[h]);
 	sentinel_bpf__destroy(b->skel);
 	closep(&b->dirfd);
-	free(b->percpu);
+	free(b->pstats);
+	free(b->psys);
 	free(b);
 }
 
@@ -255,58 +259,77 @@ int sn_bpf_net_attach(struct sn_bpf *b, int cgfd, struct calyx_err *err)
 	return err_set(err, r, "bpf", "cannot attach the network hooks: %s", strerror(-r));
 }
 
-static int filter_add(struct sn_bpf *b, uint64_t cgid, int delta)
+int sn_bpf_filter_set(struct sn_bpf *b, uint32_t k, uint32_t v)
 {
 	int fd = bpf_map__fd(b->skel->maps.filter);
-	uint32_t slot = (uint32_t)cgid & (SENTINEL_FILTER_SLOTS - 1), n = 0;
 
-	if (bpf_map_lookup_elem(fd, &slot, &n) < 0)
-		return -errno;
-	if (delta < 0 && n == 0)
-		return 0;
-	n = (uint32_t)((int64_t)n + delta);
-	return bpf_map_update_elem(fd, &slot, &n, BPF_ANY) < 0 ? -errno : 0;
+	k &= SENTINEL_FILTER_SLOTS - 1;
+	return bpf_map_update_elem(fd, &k, &v, BPF_ANY) < 0 ? -errno : 0;
 }
 
-/* Order matters: the counters exist before the filter lets the programs
- * look for them, and the filter goes first on removal. */
+int sn_bpf_filter_rebuild(struct sn_bpf *b, const uint32_t *want)
+{
+	int fd = bpf_map__fd(b->skel->maps.filter);
+
+	for (uint32_t k = 0; k < SENTINEL_FILTER_SLOTS; k++) {
+		uint32_t cur = 0;
+
+		if (bpf_map_lookup_elem(fd, &k, &cur) < 0)
+			return -errno;
+		if (cur != want[k] && bpf_map_update_elem(fd, &k, &want[k], BPF_ANY) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+/* Every CPU's copy of the slot says whose it is; counters start at 0. */
+static int sys_slot_set(struct sn_bpf *b, uint32_t slot, uint64_t cgid)
+{
+	memset(b->psys, 0, (size_t)b->ncpus * sizeof(*b->psys));
+	for (int c = 0; c < b->ncpus; c++)
+		b->psys[c].cgroup_id = cgid;
+	return bpf_map_update_elem(bpf_map__fd(b->skel->maps.sysc), &slot, b->psys, BPF_ANY) < 0
+		       ? -errno : 0;
+}
+
+/* The caller points the filter at the run afterwards (and away from it
+ * before sn_bpf_run_del): until then the programs do not look for it. */
 int sn_bpf_run_add(struct sn_bpf *b, const struct sentinel_run *cfg,
 		   const struct sentinel_allow *allow, struct calyx_err *err)
 {
 	uint64_t cg = cfg->cgroup_id;
 	int r;
 
-	memset(b->percpu, 0, (size_t)b->ncpus * sizeof(*b->percpu));
-	if (bpf_map_update_elem(bpf_map__fd(b->skel->maps.stats), &cg, b->percpu, BPF_NOEXIST) < 0)
-		return err_set(err, errno, "bpf", "stats map: %s", strerror(errno));
+	if ((r = sys_slot_set(b, cfg->slot, cg)) < 0)
+		return err_set(err, -r, "bpf", "sysc map: %s", strerror(-r));
+	memset(b->pstats, 0, (size_t)b->ncpus * sizeof(*b->pstats));
+	if (bpf_map_update_elem(bpf_map__fd(b->skel->maps.stats), &cg, b->pstats, BPF_NOEXIST) < 0) {
+		r = err_set(err, errno, "bpf", "stats map: %s", strerror(errno));
+		goto fail;
+	}
 	if (allow &&
 	    bpf_map_update_elem(bpf_map__fd(b->skel->maps.allow), &cg, allow, BPF_ANY) < 0) {
 		r = err_set(err, errno, "bpf", "allow map: %s", strerror(errno));
 		goto fail;
 	}
-	if (bpf_map_update_elem(bpf_map__fd(b->skel->maps.runs), &cg, cfg, BPF_NOEXIST) < 0) {
+	if (bpf_map_update_elem(bpf_map__fd(b->skel->maps.slots), &cg, &cfg->slot, BPF_ANY) < 0 ||
+	    bpf_map_update_elem(bpf_map__fd(b->skel->maps.runs), &cg, cfg, BPF_NOEXIST) < 0) {
 		r = err_set(err, errno, "bpf", "runs map: %s", strerror(errno));
-		goto fail;
-	}
-	if ((r = filter_add(b, cg, 1)) < 0) {
-		err_set(err, -r, "bpf", "filter map: %s", strerror(-r));
 		goto fail;
 	}
 	return 0;
 fail:
-	sn_bpf_run_del(b, cg);
+	sn_bpf_run_del(b, cg, cfg->slot);
 	return r;
 }
 
-void sn_bpf_run_del(struct sn_bpf *b, uint64_t cgid)
+void sn_bpf_run_del(struct sn_bpf *b, uint64_t cgid, uint32_t slot)
 {
-	struct sentinel_run cur;
-
-	if (bpf_map_lookup_elem(bpf_map__fd(b->skel->maps.runs), &cgid, &cur) == 0)
-		filter_add(b, cgid, -1);
 	bpf_map_delete_elem(bpf_map__fd(b->skel->maps.runs), &cgid);
+	bpf_map_delete_elem(bpf_map__fd(b->skel->maps.slots), &cgid);
 	bpf_map_delete_elem(bpf_map__fd(b->skel->maps.allow), &cgid);
 	bpf_map_delete_elem(bpf_map__fd(b->skel->maps.stats), &cgid);
+	sys_slot_set(b, slot, 0);
 }
 
 int sn_bpf_run_put(struct sn_bpf *b, const struct sentinel_run *cfg)
@@ -315,40 +338,30 @@ int sn_bpf_run_put(struct sn_bpf *b, const struct sentinel_run *cfg)
 				   BPF_EXIST) < 0 ? -errno : 0;
 }
 
-int sn_bpf_filter_rebuild(struct sn_bpf *b, const uint64_t *cgids, size_t n)
+static void sum_words(uint64_t *sum, const void *percpu, size_t size, int ncpus)
 {
-	int fd = bpf_map__fd(b->skel->maps.filter);
-	_cleanup_free_ uint32_t *want = calloc(SENTINEL_FILTER_SLOTS, sizeof(*want));
+	for (int c = 0; c < ncpus; c++) {
+		const uint64_t *v = (const uint64_t *)((const char *)percpu + (size_t)c * size);
 
-	if (!want)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++)
-		want[(uint32_t)cgids[i] & (SENTINEL_FILTER_SLOTS - 1)]++;
-	for (uint32_t slot = 0; slot < SENTINEL_FILTER_SLOTS; slot++) {
-		uint32_t cur = 0;
-
-		if (bpf_map_lookup_elem(fd, &slot, &cur) < 0)
-			return -errno;
-		if (cur != want[slot] && bpf_map_update_elem(fd, &slot, &want[slot], BPF_ANY) < 0)
-			return -errno;
+		for (size_t i = 0; i < size / sizeof(uint64_t); i++)
+			sum[i] += v[i];
 	}
-	return 0;
 }
 
-int sn_bpf_stats(struct sn_bpf *b, uint64_t cgid, struct sentinel_stats *ret)
+int sn_bpf_stats(struct sn_bpf *b, uint64_t cgid, uint32_t slot, struct run_counts *ret)
 {
-	const size_t words = sizeof(*ret) / sizeof(uint64_t);
-	uint64_t *sum = (uint64_t *)ret;
-
 	_Static_assert(sizeof(struct sentinel_stats) % sizeof(uint64_t) == 0, "u64 only");
 	memset(ret, 0, sizeof(*ret));
-	if (bpf_map_lookup_elem(bpf_map__fd(b->skel->maps.stats), &cgid, b->percpu) < 0)
+	if (bpf_map_lookup_elem(bpf_map__fd(b->skel->maps.stats), &cgid, b->pstats) < 0)
+		return -errno;
+	sum_words((uint64_t *)&ret->st, b->pstats, sizeof(*b->pstats), b->ncpus);
+	if (bpf_map_lookup_elem(bpf_map__fd(b->skel->maps.sysc), &slot, b->psys) < 0)
 		return -errno;
 	for (int c = 0; c < b->ncpus; c++) {
-		const uint64_t *v = (const uint64_t *)&b->percpu[c];
-
-		for (size_t i = 0; i < words; i++)
-			sum[i] += v[i];
+		if (b->psys[c].cgroup_id != cgid)
+			continue; /* not this run's slot (never, unless the maps were edited) */
+		for (int i = 0; i < SENTINEL_NR_SYSCALLS; i++)
+			ret->sys[i] += b->psys[c].n[i];
 	}
 	return 0;
 }

@@ -185,7 +185,7 @@ static cJSON *status_run(struct sentinel *s, struct run *r)
 {
 	static const char *const nets[] = { "none", "loopback", "allow", "host" };
 	cJSON *o = cJSON_CreateObject(), *d = cJSON_CreateObject();
-	_cleanup_free_ struct sentinel_stats *st = calloc(1, sizeof(*st));
+	_cleanup_free_ struct run_counts *c = calloc(1, sizeof(*c));
 	uint64_t sys = 0;
 
 	cJSON_AddStringToObject(d, "id", r->cfg.run_id);
@@ -196,14 +196,14 @@ static cJSON *status_run(struct sentinel *s, struct run *r)
 	cJSON_AddBoolToObject(d, "supervisor_alive", !r->supervisor_gone);
 	cJSON_AddStringToObject(d, "net", r->cfg.net < 4 ? nets[r->cfg.net] : "?");
 	add_time(d, "registered", r->cfg.registered_ns);
-	if (st && run_totals(s, r, st) == 0) {
+	if (c && run_totals(s, r, c) == 0) {
 		for (int i = 0; i < SENTINEL_NR_SYSCALLS; i++)
-			sys += st->sys[i];
+			sys += c->sys[i];
 		jnum(d, "syscalls", sys);
-		jnum(d, "execs", st->execs);
-		jnum(d, "forks", st->forks);
-		jnum(d, "connects_denied", st->connects_denied + st->sends_denied);
-		jnum(d, "lost_events", st->lost);
+		jnum(d, "execs", c->st.execs);
+		jnum(d, "forks", c->st.forks);
+		jnum(d, "connects_denied", c->st.connects_denied + c->st.sends_denied);
+		jnum(d, "lost_events", c->st.lost);
 	}
 	jnum(d, "cpu_usec", r->use.cpu_usec);
 	jnum(d, "memory", r->use.mem_current);

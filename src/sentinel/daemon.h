@@ -47,6 +47,12 @@ struct sn_watch {
 	void *ptr; /* struct run for SRC_SUPERVISOR */
 };
 
+/* A run's counters summed over CPUs: the stats map and its sysc slot. */
+struct run_counts {
+	struct sentinel_stats st;
+	uint64_t sys[SENTINEL_NR_SYSCALLS];
+};
+
 /* Last values read from a run's cgroup and counters. */
 struct run_usage {
 	uint64_t cpu_usec;
@@ -115,11 +121,13 @@ bool sn_bpf_hooks_on(const struct sn_bpf *b);
 int sn_bpf_net_attach(struct sn_bpf *b, int cgfd, struct calyx_err *err);
 int sn_bpf_run_add(struct sn_bpf *b, const struct sentinel_run *cfg,
 		   const struct sentinel_allow *allow, struct calyx_err *err);
-void sn_bpf_run_del(struct sn_bpf *b, uint64_t cgid);
+void sn_bpf_run_del(struct sn_bpf *b, uint64_t cgid, uint32_t slot);
 int sn_bpf_run_put(struct sn_bpf *b, const struct sentinel_run *cfg);
-/* Recount the filter from the registered runs (after a restart). */
-int sn_bpf_filter_rebuild(struct sn_bpf *b, const uint64_t *cgids, size_t n);
-int sn_bpf_stats(struct sn_bpf *b, uint64_t cgid, struct sentinel_stats *ret);
+/* filter index k (low bits of a cgroup id) -> v (see SENTINEL_FILTER_SLOTS) */
+int sn_bpf_filter_set(struct sn_bpf *b, uint32_t k, uint32_t v);
+/* the whole filter from want[SENTINEL_FILTER_SLOTS] (after a restart) */
+int sn_bpf_filter_rebuild(struct sn_bpf *b, const uint32_t *want);
+int sn_bpf_stats(struct sn_bpf *b, uint64_t cgid, uint32_t slot, struct run_counts *ret);
 /* Iterate the pinned runs map: *key 0 starts; returns 1 with ret filled, 0 at the end. */
 int sn_bpf_runs_next(struct sn_bpf *b, uint64_t *key, struct sentinel_run *ret);
 int sn_bpf_ring(struct sn_bpf *b, int (*cb)(void *ctx, void *data, size_t n), void *ctx,
@@ -167,7 +175,7 @@ void events_consume(struct sentinel *s);
 void sample_all(struct sentinel *s);
 int sample_run(struct sentinel *s, struct run *r, struct run_usage *ret);
 /* Sum of the run's counters plus the io of its live threads. */
-int run_totals(struct sentinel *s, struct run *r, struct sentinel_stats *ret);
+int run_totals(struct sentinel *s, struct run *r, struct run_counts *ret);
 void check_denied(struct sentinel *s, struct run *r);
 
 uint64_t now_realtime_ns(void);

@@ -6,12 +6,11 @@ SENTINEL_SOURCES = \
 	src/sentinel/events.c src/sentinel/sample.c src/sentinel/slog.c \
 	src/sentinel/wire.c \
 	bpf/sentinel.h src/lib/paths.c
-EXTRA_DIST += man/calyx-sentinel.8 src/sentinel/proto.h src/sentinel/daemon.h contrib/calyx-sentinel.service \
+EXTRA_DIST += src/sentinel/proto.h src/sentinel/daemon.h contrib/calyx-sentinel.service \
 	docs/sentinel-benchmark.md bench/sentinel/local.mk bench/sentinel/getppid-loop.c \
 	bench/sentinel/reg-bench.c bench/sentinel/sentinel-bench.sh
 
 if ENABLE_SENTINEL
-man_MANS += man/calyx-sentinel.8
 sbin_PROGRAMS += calyx-sentinel
 calyx_sentinel_SOURCES = $(SENTINEL_SOURCES)
 nodist_calyx_sentinel_SOURCES = bpf/sentinel.skel.h

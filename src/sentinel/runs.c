@@ -145,7 +145,7 @@ static void run_link(struct sentinel *s, struct run *r)
 	s->n_runs++;
 }
 
-static void run_free(struct sentinel *s, struct run *r)
+static void run_unlink(struct sentinel *s, struct run *r)
 {
 	for (struct run **p = &s->runs; *p; p = &(*p)->next) {
 		if (*p == r) {
@@ -154,6 +154,47 @@ static void run_free(struct sentinel *s, struct run *r)
 			break;
 		}
 	}
+	r->next = NULL;
+}
+
+/* The filter index of cgid, from the runs in the table. */
+static uint32_t filter_value(const struct sentinel *s, uint64_t cgid)
+{
+	const uint64_t mask = SENTINEL_FILTER_SLOTS - 1;
+	uint32_t v = 0;
+
+	for (const struct run *r = s->runs; r; r = r->next)
+		if ((r->cfg.cgroup_id & mask) == (cgid & mask))
+			v = v ? SN_FILTER_SHARED : r->cfg.slot + 1;
+	return v;
+}
+
+static int filter_sync(struct sentinel *s, uint64_t cgid)
+{
+	return sn_bpf_filter_set(s->bpf, (uint32_t)cgid, filter_value(s, cgid));
+}
+
+/* The lowest sysc slot no run holds. */
+static int slot_alloc(const struct sentinel *s, uint32_t *ret)
+{
+	bool used[SENTINEL_MAX_RUNS] = { false };
+
+	for (const struct run *r = s->runs; r; r = r->next)
+		if (r->cfg.slot < SENTINEL_MAX_RUNS)
+			used[r->cfg.slot] = true;
+	for (uint32_t i = 0; i < SENTINEL_MAX_RUNS; i++) {
+		if (!used[i]) {
+			*ret = i;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+/* Closes the run's fds and frees it; unlink it first if it was linked. */
+static void run_free(struct sentinel *s, struct run *r)
+{
+	run_unlink(s, r);
 	if (r->sup.fd >= 0) {
 		epoll_ctl(s->epfd, EPOLL_CTL_DEL, r->sup.fd, NULL);
 		close(r->sup.fd);
@@ -331,32 +372,40 @@ int runs_register(struct sentinel *s, const struct sn_req *q, int cgfd, int pidf
 	/* the supervisor may have been replaced between fdinfo and stat */
 	if (!r->cfg.supervisor_start || !pidfd_alive(pfd))
 		return snprintf(resp->msg, sizeof(resp->msg), "the supervisor is gone"), -ESRCH;
+	if (slot_alloc(s, &r->cfg.slot) < 0)
+		return snprintf(resp->msg, sizeof(resp->msg), "no free counter slot"), -ENOSPC;
 	rc = sn_bpf_run_add(s->bpf, &r->cfg, q->net == SN_NET_ALLOW ? allow : NULL, &err);
 	if (rc == 0)
 		rc = sn_bpf_net_attach(s->bpf, cg, &err);
 	/* before the answer: the command's first syscall must already count */
 	if (rc == 0)
 		rc = hooks_set(s, true, &err);
+	if (rc == 0) {
+		run_link(s, r);
+		if ((rc = filter_sync(s, r->cfg.cgroup_id)) < 0)
+			err_set(&err, rc, "bpf", "filter map: %s", strerror(-rc));
+	}
 	r->sup = (struct sn_watch){ .src = SRC_SUPERVISOR, .fd = pfd, .ptr = r };
 	if (rc == 0 && (rc = runs_watch(s, &r->sup, EPOLLIN)) < 0)
 		err_set(&err, rc, "epoll", "%s", strerror(-rc));
 	if (rc < 0) {
-		sn_bpf_run_del(s->bpf, q->cgroup_id);
+		run_unlink(s, r);
+		filter_sync(s, r->cfg.cgroup_id);
+		sn_bpf_run_del(s->bpf, r->cfg.cgroup_id, r->cfg.slot);
 		hooks_update(s);
 		snprintf(resp->msg, sizeof(resp->msg), "%s: %s", err.where, err.msg);
 		return rc;
 	}
 	r->cgfd = TAKE_FD(cg);
 	TAKE_FD(pfd);
-	run_link(s, r);
 	log_register(s, r, q);
-	sn_log(LOG_INFO, "registered %s (cgroup %llu)", r->cfg.run_id,
-	       (unsigned long long)r->cfg.cgroup_id);
+	sn_log(LOG_INFO, "registered %s (cgroup %llu, slot %u)", r->cfg.run_id,
+	       (unsigned long long)r->cfg.cgroup_id, r->cfg.slot);
 	TAKE_PTR(r);
 	return 0;
 }
 
-static void top_syscalls(const struct sentinel_stats *st, struct sn_wire_summary *w)
+static void top_syscalls(const struct run_counts *c, struct sn_wire_summary *w)
 {
 	bool taken[SENTINEL_NR_SYSCALLS] = { false };
 
@@ -364,22 +413,24 @@ static void top_syscalls(const struct sentinel_stats *st, struct sn_wire_summary
 		int best = -1;
 
 		for (int i = 0; i < SENTINEL_NR_SYSCALLS; i++)
-			if (!taken[i] && st->sys[i] && (best < 0 || st->sys[i] > st->sys[best]))
+			if (!taken[i] && c->sys[i] && (best < 0 || c->sys[i] > c->sys[best]))
 				best = i;
 		if (best < 0)
 			break;
 		taken[best] = true;
 		w->top[w->n_top].nr = (uint32_t)best;
-		w->top[w->n_top].count = st->sys[best];
+		w->top[w->n_top].count = c->sys[best];
 	}
 }
 
-static void summary_fill(const struct run *r, const struct sentinel_stats *st,
+static void summary_fill(const struct run *r, const struct run_counts *c,
 			 struct sn_wire_summary *w)
 {
+	const struct sentinel_stats *st = &c->st;
+
 	memset(w, 0, sizeof(*w));
 	for (int i = 0; i < SENTINEL_NR_SYSCALLS; i++)
-		w->syscalls += st->sys[i];
+		w->syscalls += c->sys[i];
 	w->execs = st->execs;
 	w->forks = st->forks;
 	w->threads = st->threads;
@@ -395,27 +446,27 @@ static void summary_fill(const struct run *r, const struct sentinel_stats *st,
 	w->sends_denied = st->sends_denied;
 	w->lost_events = st->lost;
 	w->kill_reason = r->cfg.kill_reason;
-	top_syscalls(st, w);
+	top_syscalls(c, w);
 }
 
 /* Every syscall the run made, by native number ("39": 12): the summary
  * leasexec gets has only the most frequent. */
-static cJSON *sys_counts(const struct sentinel_stats *st)
+static cJSON *sys_counts(const struct run_counts *c)
 {
 	cJSON *o = cJSON_CreateObject();
 	char nr[16];
 
-	for (int i = 0; st && i < SENTINEL_NR_SYSCALLS; i++) {
-		if (!st->sys[i])
+	for (int i = 0; c && i < SENTINEL_NR_SYSCALLS; i++) {
+		if (!c->sys[i])
 			continue;
 		snprintf(nr, sizeof(nr), "%d", i);
-		jnum(o, nr, st->sys[i]);
+		jnum(o, nr, c->sys[i]);
 	}
 	return o;
 }
 
 static void log_end(struct sentinel *s, const struct run *r, const char *how,
-		    const struct sn_wire_summary *w, const struct sentinel_stats *st)
+		    const struct sn_wire_summary *w, const struct run_counts *c)
 {
 	cJSON *o = slog_line("end", r);
 
@@ -436,7 +487,7 @@ static void log_end(struct sentinel *s, const struct run *r, const char *how,
 	jnum(o, "lost_events", w->lost_events);
 	if (w->kill_reason)
 		cJSON_AddStringToObject(o, "killed", sentinel_kill_name(w->kill_reason));
-	cJSON_AddItemToObject(o, "sys", sys_counts(st));
+	cJSON_AddItemToObject(o, "sys", sys_counts(c));
 	slog_emit(s, o);
 }
 
@@ -444,19 +495,21 @@ static void log_end(struct sentinel *s, const struct run *r, const char *how,
 static void run_finish(struct sentinel *s, struct run *r, const char *how,
 		       struct sn_wire_summary *w)
 {
-	_cleanup_free_ struct sentinel_stats *st = calloc(1, sizeof(*st));
+	_cleanup_free_ struct run_counts *c = calloc(1, sizeof(*c));
 
 	events_consume(s);
-	if (st && run_totals(s, r, st) == 0) {
-		summary_fill(r, st, w);
+	if (c && run_totals(s, r, c) == 0) {
+		summary_fill(r, c, w);
 	} else {
 		memset(w, 0, sizeof(*w));
-		free(TAKE_PTR(st));
+		free(TAKE_PTR(c));
 	}
-	log_end(s, r, how, w, st);
+	log_end(s, r, how, w, c);
 	sn_log(LOG_INFO, "%s %s: %llu syscalls, %llu execs", how, r->cfg.run_id,
 	       (unsigned long long)w->syscalls, (unsigned long long)w->execs);
-	sn_bpf_run_del(s->bpf, r->cfg.cgroup_id);
+	run_unlink(s, r);
+	filter_sync(s, r->cfg.cgroup_id);
+	sn_bpf_run_del(s->bpf, r->cfg.cgroup_id, r->cfg.slot);
 	run_free(s, r);
 	hooks_update(s);
 	slog_flush(s);
@@ -664,10 +717,25 @@ static struct run *run_reopen(struct sentinel *s, const struct sentinel_run *cfg
 	return r;
 }
 
+/* The filter as the registered runs make it (after a restart). */
+static int filter_rebuild(struct sentinel *s)
+{
+	_cleanup_free_ uint32_t *want = calloc(SENTINEL_FILTER_SLOTS, sizeof(*want));
+
+	if (!want)
+		return -ENOMEM;
+	for (const struct run *r = s->runs; r; r = r->next) {
+		uint32_t *v = &want[r->cfg.cgroup_id & (SENTINEL_FILTER_SLOTS - 1)];
+
+		*v = *v ? SN_FILTER_SHARED : r->cfg.slot + 1;
+	}
+	return sn_bpf_filter_rebuild(s->bpf, want);
+}
+
 int runs_restore(struct sentinel *s, struct calyx_err *err)
 {
 	struct sentinel_run cfg;
-	uint64_t key = 0, cgids[SENTINEL_MAX_RUNS];
+	uint64_t key = 0;
 	size_t n = 0;
 	struct run *next;
 	int rc;
@@ -678,12 +746,11 @@ int runs_restore(struct sentinel *s, struct calyx_err *err)
 		if (!r)
 			return err_set(err, ENOMEM, "restore", "out of memory");
 		run_link(s, r);
-		if (n < ARRAY_SIZE(cgids))
-			cgids[n++] = cfg.cgroup_id;
+		n++;
 	}
 	if (rc < 0)
 		return err_set(err, rc, "restore", "cannot read the runs map: %s", strerror(-rc));
-	if ((rc = sn_bpf_filter_rebuild(s->bpf, cgids, n)) < 0)
+	if ((rc = filter_rebuild(s)) < 0)
 		return err_set(err, rc, "restore", "cannot rebuild the filter: %s", strerror(-rc));
 	if (n)
 		sn_log(LOG_NOTICE, "found %zu registered run(s) in %s", n, calyx_paths.bpffs);

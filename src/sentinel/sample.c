@@ -114,11 +114,11 @@ static void thread_io(pid_t tid, struct sentinel_stats *st)
 
 /* Counters first, then the live threads: a thread that exits in between is
  * missed for one sample, never counted twice. */
-int run_totals(struct sentinel *s, struct run *r, struct sentinel_stats *ret)
+int run_totals(struct sentinel *s, struct run *r, struct run_counts *ret)
 {
 	_cleanup_close_ int fd = -1;
 	FILE *f;
-	int tid, rc = sn_bpf_stats(s->bpf, r->cfg.cgroup_id, ret);
+	int tid, rc = sn_bpf_stats(s->bpf, r->cfg.cgroup_id, r->cfg.slot, ret);
 
 	if (rc < 0)
 		return rc;
@@ -128,24 +128,25 @@ int run_totals(struct sentinel *s, struct run *r, struct sentinel_stats *ret)
 	if (fd < 0 || !(f = fdopen(TAKE_FD(fd), "re")))
 		return 0;
 	while (fscanf(f, "%d", &tid) == 1)
-		thread_io(tid, ret);
+		thread_io(tid, &ret->st);
 	fclose(f);
 	return 0;
 }
 
 int sample_run(struct sentinel *s, struct run *r, struct run_usage *u)
 {
-	_cleanup_free_ struct sentinel_stats *st = calloc(1, sizeof(*st));
+	_cleanup_free_ struct run_counts *c = calloc(1, sizeof(*c));
+	const struct sentinel_stats *st = c ? &c->st : NULL;
 	int rc;
 
-	if (!st)
+	if (!c)
 		return -ENOMEM;
 	memset(u, 0, sizeof(*u));
 	if (r->cgfd >= 0)
 		kv_read(r->cgfd, NULL, "cpu.stat", "usage_usec", &u->cpu_usec);
 	sample_memory(r->cfg.memory, u);
 	sample_pids(r->cfg.pids, u);
-	rc = run_totals(s, r, st);
+	rc = run_totals(s, r, c);
 	if (rc < 0)
 		return rc;
 	u->disk_written = st->write_bytes > st->cancelled_write_bytes
@@ -231,14 +232,14 @@ void sample_all(struct sentinel *s)
 /* On each denied attempt: the threshold acts at once, not at the next tick. */
 void check_denied(struct sentinel *s, struct run *r)
 {
-	_cleanup_free_ struct sentinel_stats *st = calloc(1, sizeof(*st));
+	_cleanup_free_ struct run_counts *c = calloc(1, sizeof(*c));
 	char d[128];
 	uint64_t denied;
 
-	if (!st || !(r->cfg.fatal & SN_FATAL_NET_DENIED) || r->cfg.kill_reason ||
-	    sn_bpf_stats(s->bpf, r->cfg.cgroup_id, st) < 0)
+	if (!c || !(r->cfg.fatal & SN_FATAL_NET_DENIED) || r->cfg.kill_reason ||
+	    sn_bpf_stats(s->bpf, r->cfg.cgroup_id, r->cfg.slot, c) < 0)
 		return;
-	denied = st->connects_denied + st->sends_denied;
+	denied = c->st.connects_denied + c->st.sends_denied;
 	if (denied <= r->cfg.deny_threshold)
 		return;
 	snprintf(d, sizeof(d), "%" PRIu64 " denied connect/send attempts, threshold %u", denied,

@@ -15,6 +15,14 @@ ok "memory limit: the run is killed (exit $rc)" test $rc -eq 137
 ok "memory limit: the OOM kill is recorded in meta.json" test "$(meta .usage.oom_kills)" -ge 1
 ok "memory limit: the peak stayed at the limit" test "$(meta .usage.memory_peak)" -le $((64 * 1024 * 1024))
 
+# the run is in its own node of every hierarchy that carries one of its limits (v2,
+# and v1 where the host has those controllers there): the child joins v1 itself
+cg=$(L /bin/sh -c 'cat /proc/self/cgroup' 2>/dev/null)
+bad=$(printf '%s\n' "$cg" | awk -F: '($1 == 0 || $2 ~ /(^|,)(memory|pids|cpu)(,|$)/) &&
+	$3 !~ /\/calyx-test\/RUN-/')
+ok "cgroups: the run is in its nodes, v2 and v1 (${bad:-all})" \
+	test -n "$cg" -a -z "$bad" -a -n "$(printf '%s\n' "$cg" | grep '^0::/calyx-test/RUN-')"
+
 L /bin/sh -c 'i=0; while [ $i -lt 200 ]; do (sleep 5.4321 &) 2>/dev/null; i=$((i+1)); done; echo done' >/dev/null 2>&1
 ok "fork bomb: the run ends (wall limit or exit)" true
 pids=$(pgrep -u $ALICE -c -f 'sleep 5.4321' || true)

@@ -42,7 +42,13 @@ sn_setup() {
 	mkdir -p "$SN_CG" "$SN_RUNDIR"
 	rm -f "$SN_KILLSWITCH"
 	trap sn_cleanup EXIT
-	# a daemon left by an aborted run would hold the pid file: start clean
+	# a test daemon left by an aborted script would answer in our place: end
+	# it (by its pid file, if it is this build's daemon), then start clean
+	sn_stale=$(cat "$SN_RUNDIR/sentinel.pid" 2>/dev/null)
+	if [ -n "$sn_stale" ] && [ "$(readlink "/proc/$sn_stale/exe")" = "$(readlink -f "$SN_DAEMON")" ]; then
+		kill "$sn_stale" 2>/dev/null
+		wait_for 50 sh -c "! kill -0 $sn_stale 2>/dev/null"
+	fi
 	"$SN_DAEMON" --unload --force 2>/dev/null || true
 }
 

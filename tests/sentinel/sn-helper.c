@@ -16,6 +16,10 @@
  *   sn-helper send ADDR PORT     one UDP datagram; prints "ok" or the errno name
  *   sn-helper listen ADDR PORT   listen until killed
  *   sn-helper revoke LEASE       add LEASE to the test prefix's revocation list
+ *   sn-helper collide PARENT NAME DIR
+ *       make the cgroup PARENT/NAME with an id whose low 12 bits (the sentinel's
+ *       filter index) are DIR's: ids grow as cgroups come and go, so try again
+ *       until one does (exit 1 if none does within 100000 tries)
  */
 #include "config.h"
 
@@ -311,6 +315,28 @@ static int cmd_net(const char *what, const char *a, const char *port)
 	return report(connect(fd, (struct sockaddr *)&ss, len));
 }
 
+static int cmd_collide(const char *parent, const char *name, const char *dir)
+{
+	char path[512];
+	struct stat target, st;
+
+	if (stat(dir, &target) < 0)
+		return die(dir, errno);
+	snprintf(path, sizeof(path), "%s/%s", parent, name);
+	for (int i = 0; i < 100000; i++) {
+		if (mkdir(path, 0755) < 0 || stat(path, &st) < 0)
+			return die(path, errno);
+		if ((st.st_ino & 4095) == (target.st_ino & 4095) && st.st_ino != target.st_ino) {
+			printf("%llu %llu\n", (unsigned long long)target.st_ino,
+			       (unsigned long long)st.st_ino);
+			return 0;
+		}
+		if (rmdir(path) < 0)
+			return die(path, errno);
+	}
+	return 1;
+}
+
 static int cmd_revoke(const char *id)
 {
 	struct calyx_err err = { 0 };
@@ -330,6 +356,8 @@ int main(int argc, char **argv)
 	if (argc == 3 && strcmp(argv[1], "nr") == 0)
 		return printf("%d\n", strcmp(argv[2], "execve") == 0 ? (int)SYS_execve
 								     : (int)SYS_getppid) < 0;
+	if (argc == 5 && strcmp(argv[1], "collide") == 0)
+		return cmd_collide(argv[2], argv[3], argv[4]);
 	if (argc == 3 && strcmp(argv[1], "revoke") == 0)
 		return cmd_revoke(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "waitfile") == 0) {
