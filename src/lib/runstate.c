@@ -263,8 +263,10 @@ int rs_use_take(const char *dir, const char *id, int64_t max, int64_t *ret,
 	}
 	count++;
 	snprintf(b, sizeof(b), "%" PRId64 "\n", count);
+	/* durable before the use when it is limited; an unlimited lease's count
+	 * only numbers its uses (the USED record, itself durable, holds it) */
 	if (pwrite(fd, b, strlen(b), 0) != (ssize_t)strlen(b) || ftruncate(fd, (off_t)strlen(b)) < 0 ||
-	    fdatasync(fd) < 0)
+	    (max && fdatasync(fd) < 0))
 		return err_set(err, errno ? errno : EIO, path, "cannot update use counter: %s",
 			       strerror(errno ? errno : EIO));
 	*ret = count;

@@ -40,7 +40,9 @@ int rs_revocations_init(const char *path, struct calyx_err *err);
 int rs_uses_get(const char *dir, const char *id, int64_t *ret, struct calyx_err *err);
 /*
  * Take one use under an exclusive lock: if max is 0 or the count is below
- * max, increment it durably and return the new count in *ret; else -EDQUOT.
+ * max, increment it and return the new count in *ret; else -EDQUOT.  With a
+ * max the new count is durable (fdatasync) before this returns; with max 0
+ * it only numbers the uses and is not synced.
  */
 int rs_use_take(const char *dir, const char *id, int64_t max, int64_t *ret,
 		struct calyx_err *err);
