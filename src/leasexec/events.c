@@ -67,6 +67,10 @@ static int append(const struct run *r, const struct audit_event *ev, size_t n, b
 	int e;
 
 	ctx(r, &a);
+	/* a sealed append is the last of a leasexec process (denial, failure, dry
+	 * run, end of the run): its key evolution overlaps what the process still
+	 * does, and main() waits for it before exiting */
+	a.evolve_behind = seal;
 	e = audit_append(&a, ev, n, seal, ar, &err);
 	if (e < 0)
 		fprintf(stderr, "leasexec: audit: %s: %s\n", err.where, err.msg);

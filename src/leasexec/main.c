@@ -13,6 +13,7 @@
 
 #include "artifacts.h"
 #include "attribution.h"
+#include "audit.h"
 #include "cli.h"
 #include "events.h"
 #include "hygiene.h"
@@ -276,6 +277,12 @@ int main(int argc, char **argv)
 	}
 	if (code == 0)
 		code = run_main(&r);
+	/* the last seal's key evolution ran on a thread while we finished up */
+	if (audit_wait(&r.err) < 0) {
+		print_err(&r.err, "audit");
+		if (code == 0)
+			code = EXIT_FAILED;
+	}
 	run_free(&r);
 	fflush(stdout);
 	return code;

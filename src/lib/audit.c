@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -698,6 +699,86 @@ static void writer_syslog(const struct writer *w)
 	}
 }
 
+/*
+ * ctx->evolve_behind: the seal is durable; the key evolution (new slot, then
+ * the old one blanked, each synced) goes on on a thread that owns the locked
+ * fd, so no other writer gets in before it is done.  K_epoch stays on disk
+ * no longer than when the caller waits; an evolution cut short (the process
+ * killed) is a crash between seal and evolution, which the next writer rolls
+ * forward.  One at a time: like the rest of this module, not for threads.
+ */
+static struct {
+	bool active;
+	pid_t pid;               /* whose thread it is: not a child's after fork */
+	pthread_t tid;
+	int lock_fd, key_fd;
+	char key_path[PATH_MAX];
+	struct audit_key key;
+	int64_t seal_seq;
+	char hash[65];
+	struct calyx_err err;
+	int r;
+} behind;
+
+static void *behind_main(void *arg)
+{
+	behind.r = akey_advance(behind.key_fd, behind.key_path, &behind.key, behind.seal_seq,
+				behind.hash, &behind.err);
+	akey_wipe(&behind.key);
+	closep(&behind.key_fd);
+	closep(&behind.lock_fd); /* releases the lock */
+	return arg;
+}
+
+int audit_wait(struct calyx_err *err)
+{
+	if (!behind.active)
+		return 0;
+	if (behind.pid != getpid()) {
+		/* forked while it ran: the thread is the parent's; our copies of its
+		 * fds would hold the parent's lock */
+		closep(&behind.key_fd);
+		closep(&behind.lock_fd);
+		akey_wipe(&behind.key);
+		behind.active = false;
+		return 0;
+	}
+	pthread_join(behind.tid, NULL);
+	behind.active = false;
+	if (behind.r < 0 && err)
+		*err = behind.err;
+	return behind.r;
+}
+
+static int writer_evolve(struct writer *w, struct calyx_err *err)
+{
+	sigset_t all, old;
+	int r = -1;
+
+	if (w->ctx->evolve_behind &&
+	    str_copy(behind.key_path, sizeof(behind.key_path), w->ctx->key_path)) {
+		behind.lock_fd = w->lock_fd;
+		behind.key_fd = w->key_fd;
+		behind.key = w->key;
+		behind.seal_seq = w->seal_seq;
+		memcpy(behind.hash, w->hash, sizeof(behind.hash));
+		behind.err = (struct calyx_err){ 0 };
+		/* the thread takes no signal: they stay the caller's business */
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		r = pthread_create(&behind.tid, NULL, behind_main, NULL);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (r == 0) {
+			behind.active = true;
+			behind.pid = getpid();
+			w->lock_fd = w->key_fd = -1; /* the thread's now */
+			return 0;
+		}
+		akey_wipe(&behind.key);
+	}
+	return akey_advance(w->key_fd, w->ctx->key_path, &w->key, w->seal_seq, w->hash, err);
+}
+
 static bool type_valid(const char *t)
 {
 	const char *dot = t ? strchr(t, '.') : NULL;
@@ -740,6 +821,7 @@ int audit_append(const struct audit_ctx *ctx, const struct audit_event *ev, size
 	if (!res)
 		res = &dummy;
 	memset(res, 0, sizeof(*res));
+	audit_wait(NULL); /* a failed evolution is rolled forward below, or refused */
 	writer_start(&w, ctx);
 	r = check_args(ctx, ev, n, err);
 	if (r == 0)
@@ -759,7 +841,7 @@ int audit_append(const struct audit_ctx *ctx, const struct audit_event *ev, size
 	if (r == 0)
 		writer_syslog(&w); /* durable now, whatever happens to the key below */
 	if (r == 0 && w.seal_n)
-		r = akey_advance(w.key_fd, ctx->key_path, &w.key, w.seal_seq, w.hash, err);
+		r = writer_evolve(&w, err);
 	if (r < 0) {
 		memset(res, 0, sizeof(*res));
 		return r;

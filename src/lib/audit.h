@@ -34,6 +34,12 @@ struct audit_ctx {
 	 * signs each seal, so anyone with the trust store can check who sealed.
 	 * NULL: seals carry only the forward-secure MAC. */
 	const char *seal_sign_key;
+	/* After a seal, evolve the key on a thread of this process and return as
+	 * soon as the seal is durable: the two fdatasyncs of the key state
+	 * overlap the caller's own work.  The thread holds the lock until the new
+	 * key state is durable; audit_wait() joins it (call it before exiting;
+	 * the next audit_append waits for it too). */
+	bool evolve_behind;
 };
 
 struct audit_event {
@@ -64,6 +70,11 @@ struct audit_result {
  */
 int audit_append(const struct audit_ctx *ctx, const struct audit_event *ev, size_t n, bool seal,
 		 struct audit_result *res, struct calyx_err *err);
+
+/* Wait for the key evolution of an evolve_behind append, if one is under
+ * way; its result (0, or -errno with err filled).  The seal itself was
+ * durable before that append returned. */
+int audit_wait(struct calyx_err *err);
 
 /* Create the log (empty) and the initial sealing key if missing.  The
  * initial key is written to ret_key_hex (65 bytes) when newly made, so the

@@ -342,6 +342,58 @@ START_TEST(key_evolves_old_key_erased)
 }
 END_TEST
 
+/* evolve_behind: the append returns with the seal durable; the evolution
+ * finishes on a thread that holds the lock (audit_wait, or the next append,
+ * waits for it), with the same result as evolving in line. */
+START_TEST(key_evolves_behind)
+{
+	uint8_t k[32], want[32], prev[32];
+	struct audit_event ev = { .type = "exec_event.EXITED" };
+	struct audit_result res;
+	struct calyx_err err = { 0 };
+	int64_t epoch;
+	char hex[65], *state;
+
+	T.ctx.evolve_behind = true;
+	memcpy(prev, T.k0, 32);
+	for (int s = 1; s <= 3; s++) {
+		ck_assert_int_eq(audit_append(&T.ctx, &ev, 1, true, &res, &err), 0);
+		ck_assert_int_eq(res.seal_n, s);
+		/* another process (forked while the evolution runs) waits for the lock */
+		if (s == 2) {
+			pid_t pid = fork();
+			int st;
+
+			ck_assert_int_ge(pid, 0);
+			if (pid == 0) {
+				T.ctx.evolve_behind = false;
+				_exit(tlog_append(&T, "exec_event.STARTED", 1, 8, false) == 0 ? 0 : 1);
+			}
+			ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+			ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+		}
+		ck_assert_int_eq(audit_wait(&err), 0);
+		ck_assert_int_eq(audit_wait(&err), 0); /* nothing left to wait for */
+		state_key(T.key, k, &epoch);
+		ck_assert_int_eq(epoch, s);
+		evolve_to(T.k0, 0, s, want);
+		ck_assert_mem_eq(k, want, 32);
+		sig_hex(prev, 32, hex);
+		state = slurp(T.key);
+		ck_assert_ptr_null(strstr(state, hex));
+		free(state);
+		memcpy(prev, k, 32);
+	}
+	/* an append while an evolution is under way waits for it first */
+	ck_assert_int_eq(audit_append(&T.ctx, &ev, 1, true, &res, &err), 0);
+	ck_assert_int_eq(audit_append(&T.ctx, &ev, 1, true, &res, &err), 0);
+	ck_assert_int_eq(res.seal_n, 5);
+	ck_assert_int_eq(audit_wait(&err), 0);
+	T.ctx.evolve_behind = false;
+	expect(tlog_verify(&T, true, true), AUDIT_CLEAN, 0);
+}
+END_TEST
+
 START_TEST(initial_key_file)
 {
 	char p[PATH_MAX + 16], id[17];
@@ -793,6 +845,7 @@ static Suite *suite(void)
 	tcase_add_test(t, seal_on_request);
 	tcase_add_test(t, seal_mac_per_format);
 	tcase_add_test(t, key_evolves_old_key_erased);
+	tcase_add_test(t, key_evolves_behind);
 	tcase_add_test(t, initial_key_file);
 	tcase_add_test(t, init_is_idempotent);
 	tcase_add_test(t, init_refuses_sealed_log_without_state);
