@@ -103,45 +103,17 @@ void attr_unregister(const struct plan *p, struct attribution *a)
 	a->registered = false;
 }
 
-static void add_u64(cJSON *o, const char *k, uint64_t v)
-{
-	cJSON_AddNumberToObject(o, k, (double)v);
-}
-
 cJSON *attr_json(const struct run *r, const struct attribution *a)
 {
 	static const char *const states[] = { "off", "attributed", "unattributed" };
 	static const char *const req[] = { "required", "preferred", "off" };
-	cJSON *o = cJSON_CreateObject(), *top;
-	const struct runmap_summary *s = &a->sum;
+	/* the counters, as runmap renders them; then how they came to be */
+	cJSON *o = a->state == ATTR_ATTRIBUTED ? runmap_summary_json(&a->sum) : cJSON_CreateObject();
 
+	if (!o)
+		return NULL;
 	cJSON_AddStringToObject(o, "policy", req[r->policy.sentinel]);
 	cJSON_AddStringToObject(o, "state", states[a->state]);
 	cJSON_AddStringToObject(o, "detail", a->detail);
-	if (a->state != ATTR_ATTRIBUTED)
-		return o;
-	add_u64(o, "syscalls", s->syscalls);
-	add_u64(o, "execs", s->execs);
-	add_u64(o, "forks", s->forks);
-	add_u64(o, "exits", s->exits);
-	add_u64(o, "bytes_read", s->bytes_read);
-	add_u64(o, "bytes_written", s->bytes_written);
-	add_u64(o, "disk_read", s->disk_read);
-	add_u64(o, "disk_written", s->disk_written);
-	add_u64(o, "connects_allowed", s->connects_allowed);
-	add_u64(o, "connects_denied", s->connects_denied);
-	add_u64(o, "sends_allowed", s->sends_allowed);
-	add_u64(o, "sends_denied", s->sends_denied);
-	add_u64(o, "lost_events", s->lost_events);
-	if (s->killed)
-		cJSON_AddStringToObject(o, "violation", s->killed);
-	top = cJSON_AddArrayToObject(o, "top_syscalls");
-	for (size_t i = 0; i < s->n_top; i++) {
-		cJSON *t = cJSON_CreateObject();
-
-		add_u64(t, "nr", s->top[i].nr);
-		add_u64(t, "count", s->top[i].count);
-		cJSON_AddItemToArray(top, t);
-	}
 	return o;
 }
