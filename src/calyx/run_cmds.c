@@ -21,6 +21,7 @@
 
 static const char syn_list[] = "  calyx run list [--lease ID] [--json]\n";
 static const char syn_show[] = "  calyx run show RUN [--json]\n";
+static const char syn_prune[] = "  calyx run prune [--dry-run]\n";
 
 static bool run_id_valid(const char *s)
 {
@@ -301,11 +302,101 @@ static int run_show(struct cx *cx, int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* A run is old when its meta.json (or, without one, its directory) is. */
+static int64_t run_age(const char *run, int64_t now, bool *has_meta)
+{
+	char p[PATH_MAX];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/%s/meta.json", calyx_paths.runs, run);
+	*has_meta = lstat(p, &st) == 0;
+	if (!*has_meta) {
+		snprintf(p, sizeof(p), "%s/%s", calyx_paths.runs, run);
+		if (lstat(p, &st) < 0)
+			return 0;
+	}
+	return now - st.st_mtime;
+}
+
+/* Remove the files leasexec writes, then the directory; anything else stays. */
+static int remove_run(const char *run)
+{
+	static const char *const files[] = { "stdout.log", "stderr.log", "exit_code.txt",
+					     "meta.json" };
+	char p[PATH_MAX];
+	_cleanup_close_ int dfd = -1;
+
+	snprintf(p, sizeof(p), "%s/%s", calyx_paths.runs, run);
+	dfd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++)
+		if (unlinkat(dfd, files[i], 0) < 0 && errno != ENOENT)
+			return -errno;
+	return rmdir(p) < 0 ? -errno : 0;
+}
+
+static bool prune_due(const struct policy *pol, const char *run, size_t left, int64_t now)
+{
+	bool has_meta;
+	int64_t age = run_age(run, now, &has_meta);
+
+	/* a run without meta.json may still be running: keep it for two days */
+	if (!has_meta && age < 2 * 86400)
+		return false;
+	return age > pol->retention_age || (int64_t)left > pol->retention_runs;
+}
+
+static int run_prune(struct cx *cx, int argc, char **argv)
+{
+	_cleanup_strv_ char **runs = NULL;
+	_cleanup_cjson_ cJSON *d = cJSON_CreateObject();
+	struct calyx_err err = { 0 };
+	struct policy pol;
+	bool dry = argc == 2 && strcmp(argv[1], "--dry-run") == 0;
+	size_t n, removed = 0, failed = 0;
+	int64_t now = time(NULL);
+	int r;
+
+	if (argc > 2 || (argc == 2 && !dry))
+		return cx_usage(syn_prune, "unexpected argument \"%s\"", argv[1]);
+	if (!dry && (r = cx_need_root(cx, "run prune")))
+		return r;
+	if (cx_load_policy(&pol, &err) < 0 || !(runs = list_runs(&err)))
+		return cx_fail(&err, EXIT_ERR);
+	n = strv_len(runs);
+	for (size_t i = 0; runs[i]; i++) {
+		if (!prune_due(&pol, runs[i], n - i, now))
+			continue;
+		if (dry) {
+			printf("would remove %s\n", runs[i]);
+			removed++;
+		} else if ((r = remove_run(runs[i])) < 0) {
+			fprintf(stderr, "calyx: %s: cannot remove: %s\n", runs[i], strerror(-r));
+			failed++;
+		} else {
+			removed++;
+		}
+	}
+	cJSON_AddNumberToObject(d, "removed", (double)removed);
+	cJSON_AddNumberToObject(d, "kept", (double)(n - removed - failed));
+	cJSON_AddNumberToObject(d, "max_runs", (double)pol.retention_runs);
+	cJSON_AddNumberToObject(d, "max_age", (double)pol.retention_age);
+	if (!dry && removed && cx_audit(cx, &pol, "exec_event.PRUNED", NULL, NULL, d) < 0)
+		failed++;
+	printf("%s %zu of %zu runs (retention: %lld runs, %lld days)\n",
+	       dry ? "would remove" : "removed", removed, n, (long long)pol.retention_runs,
+	       (long long)(pol.retention_age / 86400));
+	policy_free(&pol);
+	return failed ? EXIT_ERR : EXIT_OK;
+}
+
 int cmd_run(struct cx *cx, int argc, char **argv)
 {
 	static const struct cx_cmd cmds[] = {
 		{ "list", run_list, syn_list },
 		{ "show", run_show, syn_show },
+		{ "prune", run_prune, syn_prune },
 		{ 0 },
 	};
 

@@ -48,6 +48,18 @@ int art_open_logs(struct run *r, const struct plan *p, int *out, int *err)
 	return 0;
 }
 
+void art_discard(const struct plan *p)
+{
+	static const char *const files[] = { "stdout.log", "stderr.log" };
+	_cleanup_close_ int dfd = open(p->run_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (dfd < 0)
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++)
+		unlinkat(dfd, files[i], 0);
+	rmdir(p->run_dir);
+}
+
 static cJSON *strv_json(char *const *v)
 {
 	cJSON *a = cJSON_CreateArray();

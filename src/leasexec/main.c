@@ -135,17 +135,21 @@ static int launch(struct run *r, struct plan *p)
 	struct sup s;
 	int out = -1, err = -1, code;
 
-	if (art_open_logs(r, p, &out, &err) < 0)
+	if (art_open_logs(r, p, &out, &err) < 0) {
+		art_discard(p);
 		return failed(r, EXIT_FAILED);
+	}
 	if (sup_spawn(r, p, &s, out, err) < 0) {
 		r->stage = STAGE_FORK;
 		sup_free(&s);
+		art_discard(p);
 		return failed(r, EXIT_FAILED);
 	}
 	if (!s.placed && p->cg_made && cg_attach_v2(&p->cg, s.pid, &r->err) < 0) {
 		r->stage = STAGE_CGROUP;
 		sup_abort(p, &s);
 		sup_free(&s);
+		art_discard(p);
 		return failed(r, EXIT_FAILED);
 	}
 	if (attr_register(r, p, s.pid, &a) < 0 || ev_start(r, p, &s, &ar) < 0) {
@@ -157,6 +161,7 @@ static int launch(struct run *r, struct plan *p)
 				"written: refusing to run");
 		sup_abort(p, &s);
 		sup_free(&s);
+		art_discard(p); /* nothing ran: the FAILED record says why */
 		return failed(r, EXIT_FAILED);
 	}
 	if (sup_go(r, &s) < 0) {
@@ -215,8 +220,11 @@ static int run_main(struct run *r)
 	}
 	if ((e = request_take_use(r)) < 0)
 		code = e == -EPERM ? deny(r) : failed(r, EXIT_FAILED);
-	else if (plan_prepare(r, &p) < 0)
+	else if (plan_prepare(r, &p) < 0) {
+		if (p.run_dir[0])
+			art_discard(&p);
 		code = failed(r, EXIT_FAILED);
+	}
 	else {
 		if (!r->cli.quiet)
 			print_degraded(&p);

@@ -10,6 +10,7 @@ INTEGRATION_TESTS = \
 	tests/integration/sandbox.sh \
 	tests/integration/limits.sh \
 	tests/integration/supervise.sh \
-	tests/integration/kernel.sh
+	tests/integration/kernel.sh \
+	tests/integration/prune.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/common.sh tests/integration/run-all.sh

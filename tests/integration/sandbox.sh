@@ -36,10 +36,13 @@ ok "network loopback: a listener inside the run is reachable inside" \
 ok "network loopback: the host's listener is still unreachable" \
 	sh -c "P=\$(cd '$WORK' && setpriv --reuid=$ALICE --regid=$ALICE --init-groups --reset-env -- '$LEASEXEC' -q -l '$LO' -- '$PROBE' connect 127.0.0.1 18181 2>/dev/null); [ \"\${P#fail}\" != \"\$P\" ]"
 AL=$(issue --user $ALICE --cmd "$PROBE" --rw "$WORK" --network allow --allow 127.0.0.1/32:18181 --ttl 5m)
+nruns=$(ls "$T/var/lib/calyx/runs" | wc -l)
 as_alice "$LEASEXEC" -q -l "$AL" -- "$PROBE" connect 127.0.0.1 18181 >/dev/null 2>"$WORK/allow.err"
 rc=$?
 ok "network allow without the sentinel is refused (125): its addresses could not be enforced" \
 	sh -c "[ $rc -eq 125 ] && grep -q 'needs calyx-sentinel' '$WORK/allow.err'"
+ok "... and a run that never started leaves no run directory" \
+	test "$(ls "$T/var/lib/calyx/runs" | wc -l)" -eq "$nruns"
 bg "$PROBE" listen 18183 60
 if sentinel_start; then
 	ok "network allow: the allowed address and port are reachable" \
