@@ -106,10 +106,6 @@ _Noreturn void apply_child(const struct plan *p, const struct child_io *io)
 		child_fail(io, STAGE_MOUNTS, &err);
 	if (p->lo_up && ns_loopback_up(&err) < 0)
 		child_fail(io, STAGE_NETWORK, &err);
-	/* wait until the parent has attached v1 cgroups, registered the run with the
-	 * sentinel and made the STARTED audit record durable; EOF: it gave up */
-	if (read(io->go_fd, &go, 1) != 1)
-		_exit(EXIT_FAILED);
 	if (wire_stdio(io, &err) < 0)
 		child_fail(io, STAGE_EXEC, &err);
 	/* 3. rlimits while we may still raise them */
@@ -138,9 +134,14 @@ _Noreturn void apply_child(const struct plan *p, const struct child_io *io)
 	/* 7. Landlock: opens paths for child-side rules, so before seccomp */
 	if (ll_apply(&p->ll, &err) < 0)
 		child_fail(io, STAGE_LANDLOCK, &err);
-	/* 8. seccomp last: nothing after it but execveat */
+	/* 8. seccomp last: nothing after it but the wait for "go" and execveat */
 	if (p->layer[LAYER_SECCOMP].state == LS_APPLIED && sc_apply(&p->sc, &err) < 0)
 		child_fail(io, STAGE_SECCOMP, &err);
+	/* wait until the parent has registered the run with the sentinel and made the
+	 * STARTED audit record durable; EOF: it gave up.  Everything above runs while
+	 * the parent waits for that fdatasync; nothing of the command runs before. */
+	if (read(io->go_fd, &go, 1) != 1)
+		_exit(EXIT_FAILED);
 	/* 9. the fd that was opened, checked and hashed */
 	exec_fd(p, &err);
 	child_fail(io, STAGE_EXEC, &err);

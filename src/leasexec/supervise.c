@@ -151,10 +151,12 @@ int sup_spawn(struct run *r, struct plan *p, struct sup *s, int out_file, int er
 
 int sup_go(struct run *r, struct sup *s)
 {
+	bool sent;
 	ssize_t n;
 
-	if (write(s->go_wr, "g", 1) != 1)
-		return -1;
+	/* a child that failed while setting up has exited (EPIPE here): its report
+	 * is in the pipe all the same */
+	sent = write(s->go_wr, "g", 1) == 1;
 	close(s->go_wr);
 	s->go_wr = -1;
 	/* the report pipe is CLOEXEC: EOF means execveat succeeded */
@@ -163,7 +165,7 @@ int sup_go(struct run *r, struct sup *s)
 	while (n < 0 && errno == EINTR);
 	close(s->report_rd);
 	s->report_rd = -1;
-	if (n == 0) {
+	if (n == 0 && sent) {
 		s->started = true;
 		return 0;
 	}

@@ -50,7 +50,8 @@ struct sup {
 };
 
 const char *kill_reason_name(enum kill_reason k);
-/* Fork the child (it waits for go).  Stdout/stderr files are the artifacts. */
+/* Fork the child: it builds its sandbox, then waits for go before it execs.
+ * Stdout/stderr files are the artifacts. */
 int sup_spawn(struct run *r, struct plan *p, struct sup *s, int out_file, int err_file);
 /* Let it exec; returns 0 if it did, -1 if it failed before (s->rep says why). */
 int sup_go(struct run *r, struct sup *s);

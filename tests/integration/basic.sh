@@ -36,6 +36,17 @@ ok "exit status passes through" test $? -eq 3
 as_alice "$LEASEXEC" -q -l "$ID" -- sh -c 'kill -TERM $$' 2>/dev/null
 ok "death by signal N exits 128+N" test $? -eq 143
 
+# a child that fails after its sandbox is built reports the stage: a script whose
+# interpreter does not exist fails in execveat (127), recorded as a failed exec
+printf '#!/nonexistent/calyx-interpreter\n' > "$WORK/noint.sh"
+chmod 755 "$WORK/noint.sh"
+NI=$(issue --user $ALICE --cmd "$WORK/noint.sh" --rw "$WORK" --ttl 5m)
+as_alice "$LEASEXEC" -q -l "$NI" -- "$WORK/noint.sh" 2>/dev/null
+ok "an interpreter that does not exist exits 127" test $? -eq 127
+ok "... and meta.json names the failed stage (exec)" test "$(meta .outcome.failed_stage)" = exec
+ok "... and the audit trail has exec_event.FAILED for it" \
+	grep -q "\"run\":\"$(last_run)\".*\"type\":\"exec_event.FAILED\"" "$T/var/log/calyx/audit.jsonl"
+
 before=$(ls "$T/var/lib/calyx/runs" | wc -l)
 plan=$(as_alice "$LEASEXEC" -n -l "$ID" -- echo x 2>&1)
 ok "-n exits 0" test $? -eq 0
