@@ -1,8 +1,9 @@
 # man: manual pages.  calyx.8 is assembled from calyx.8.in and the audit
 # commands (shared with calyx-audit(5)'s author).
-man_MANS += man/leasexec.1 man/calyx.8 man/calyx-sentinel.8 man/calyx-audit.5
+man_MANS += man/leasexec.1 man/calyx.8 man/calyx-sentinel.8 man/calyx-audit.5 \
+	man/calyx-lease.5 man/calyx-policy.5
 MAN_SRCS = man/leasexec.1 man/calyx.8.in man/calyx-audit-commands.inc \
-	man/calyx-sentinel.8 man/calyx-audit.5
+	man/calyx-sentinel.8 man/calyx-audit.5 man/calyx-lease.5 man/calyx-policy.5
 EXTRA_DIST += $(MAN_SRCS)
 
 man/calyx.8: man/calyx.8.in man/calyx-audit-commands.inc

@@ -1,0 +1,218 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# The worked examples of README.md, run as written against the test build:
+# the same calyx and leasexec command lines, with the test users
+# (calyx-alice for alice), the private test prefix for /etc and /var, and
+# directories under alice's home for /home/alice/src, /srv/www and
+# /var/log/nginx.  The example files (contrib/examples/) are the ones the
+# README quotes, used unchanged.
+. "$CALYX_SRCDIR/tests/lib.sh"
+. "$CALYX_SRCDIR/tests/integration/common.sh"
+
+EX=$CALYX_SRCDIR/contrib/examples
+HELPERS="LEASEXEC=$LEASEXEC LEASEXEC_SH=$CALYX_SRCDIR/contrib/leasexec.sh LEASEXEC_MK=$CALYX_SRCDIR/contrib/leasexec.mk"
+TMPD=$(mktemp -d /tmp/calyx-docs-examples.XXXXXX) || exit 99
+chmod 755 "$TMPD"
+cleanup_examples() {
+	cleanup
+	rm -rf "$TMPD"
+	rm -f "$T/run/calyx/killswitch"
+}
+trap cleanup_examples EXIT
+
+# Run as alice in a directory, with the example helpers' environment.
+as_alice_in() {
+	dir=$1
+	shift
+	(cd "$dir" && setpriv --reuid=$ALICE --regid=$ALICE --init-groups --reset-env -- \
+		env $HELPERS "$@")
+}
+runs_of() { "$CALYX" --json run list --lease "$1" | jq length; }
+alice_owns() { chown -R $ALICE: "$@"; }
+
+# ---- README "Using it" -----------------------------------------------------
+# sudo calyx init --invoker alice (common.sh's setup_root did it, for both users)
+SRC=$ALICE_HOME/src
+rm -rf "$SRC" && mkdir -p "$SRC"
+printf 'test:\n\t@echo tests pass\n' > "$SRC/Makefile"
+alice_owns "$SRC"
+ID=$("$CALYX" -q lease issue --user $ALICE --cmd /usr/bin/make --args 'test' \
+	--rw "$SRC" --memory 2G --wall 10m --ttl 10m)
+ok "using it: calyx lease issue prints the lease id" sh -c "printf '%s' '$ID' | grep -q '^LEASE-'"
+out=$(as_alice_in "$SRC" "$LEASEXEC" -l "$ID" -- make test 2>"$TMPD/err")
+ok "using it: leasexec -l ID -- make test runs make test" test "$out" = "tests pass"
+ok "using it: ... and says where the artifacts are" grep -q "exited 0 in .*artifacts in" "$TMPD/err"
+ok "using it: the run's memory limit is the lease's 2G" test "$(meta .limits.memory)" = 2147483648
+plan=$(as_alice_in "$SRC" "$LEASEXEC" -n -l "$ID" -- make test 2>&1)
+n0=$(runs_of "$ID")
+ok "using it: leasexec -n prints the plan (landlock, limits) and runs nothing" \
+	sh -c "printf '%s' \"\$1\" | grep -q landlock && [ $n0 -eq 1 ]" _ "$plan"
+ok "using it: leasexec -L lists the lease" sh -c "cd '$SRC' && setpriv --reuid=$ALICE \
+	--regid=$ALICE --init-groups --reset-env -- '$LEASEXEC' -L | grep -q '^$ID '"
+as_alice_in "$SRC" "$LEASEXEC" -l "$ID" -- curl >/dev/null 2>"$TMPD/err"
+rc=$?
+ok "using it: an unleased command: exit 77, one line naming the clause" \
+	sh -c "[ $rc -eq 77 ] && grep -qx 'leasexec: denied: $ID allows /usr/bin/make, not curl' '$TMPD/err'"
+as_alice_in "$SRC" "$LEASEXEC" -q -l "$ID" -- make install >/dev/null 2>&1
+ok "using it: other arguments than the lease's: 77" test $? -eq 77
+RUN=$("$CALYX" --json run list --lease "$ID" | jq -r '.[0].run')
+ok "using it: calyx run list shows the run" sh -c "'$CALYX' run list | grep -q '$RUN'"
+ok "using it: calyx run show shows it, the logs' hashes checked" \
+	sh -c "'$CALYX' run show '$RUN' | grep -q 'stdout.log .*sha256 matches'"
+ok "using it: calyx audit verify: the trail is intact" "$CALYX" -q audit verify
+ok "using it: calyx audit show --lease: issued, used, started, exited" sh -c \
+	"'$CALYX' audit show --lease '$ID' > '$TMPD/a' && grep -q lease_event.ISSUED '$TMPD/a' &&
+	 grep -q lease_event.USED '$TMPD/a' && grep -q exec_event.EXITED '$TMPD/a'"
+"$CALYX" -q lease revoke "$ID" --reason "done"
+as_alice_in "$SRC" "$LEASEXEC" -q -l "$ID" -- make test >/dev/null 2>"$TMPD/err"
+rc=$?
+ok "using it: after calyx lease revoke, the lease is refused" \
+	sh -c "[ $rc -eq 77 ] && grep -q 'has been revoked' '$TMPD/err'"
+ID2=$("$CALYX" -q lease issue --user $ALICE --cmd /usr/bin/make --args 'test' --rw "$SRC" --ttl 10m)
+"$CALYX" -q killswitch on >/dev/null
+as_alice_in "$SRC" "$LEASEXEC" -q -l "$ID2" -- make test >/dev/null 2>"$TMPD/err"
+rc=$?
+ok "using it: with calyx killswitch on, no run starts" \
+	sh -c "[ $rc -eq 77 ] && grep -q 'kill switch is on' '$TMPD/err'"
+"$CALYX" -q killswitch off >/dev/null
+ok "using it: calyx killswitch off: runs start again" \
+	test "$(as_alice_in "$SRC" "$LEASEXEC" -q -l "$ID2" -- make test 2>/dev/null)" = "tests pass"
+
+# ---- README "A Makefile" ---------------------------------------------------
+H=$ALICE_HOME/src/hello
+mkdir -p "$H" && cp "$EX/Makefile" "$EX/hello.c" "$H/" && alice_owns "$H"
+rm -rf "$ALICE_HOME/bin"
+ID=$("$CALYX" -q lease issue --user $ALICE --cmd /bin/sh --args '-c **' --rw "$H" --ttl 10m)
+as_alice_in "$H" make LEASE="$ID" check >"$TMPD/out" 2>&1
+rc=$?
+ok "makefile: make LEASE=ID check builds and tests under the lease (exit $rc)" test $rc -eq 0
+ok "makefile: the program was built and its output checked" \
+	sh -c "[ -x '$H/hello' ] && grep -qx 'hello, world' '$H/hello.out'"
+ok "makefile: every recipe line was a run of the lease (3)" test "$(runs_of "$ID")" -eq 3
+ok "makefile: each run is /bin/sh -c LINE" \
+	test "$("$CALYX" --json run show "$(last_run)" | jq -r '.argv | join(" ")')" = \
+	"/bin/sh -c grep -qx 'hello, world' hello.out"
+as_alice_in "$H" make LEASE="$ID" install >"$TMPD/out" 2>&1
+rc=$?
+ok "makefile: make install is refused by the sandbox (~/bin is not in the lease)" \
+	sh -c "[ $rc -ne 0 ] && [ ! -e '$ALICE_HOME/bin/hello' ] && grep -q 'Permission denied' '$TMPD/out'"
+n=$(runs_of "$ID")
+as_alice_in "$H" make check >"$TMPD/out" 2>&1
+ok "makefile: without LEASE, make says so and runs nothing" \
+	sh -c "grep -q 'LEASE is not set' '$TMPD/out' && [ $(runs_of "$ID") -eq $n ]"
+rm -rf "$ALICE_HOME/bin"
+
+# ---- README "A shell script" -------------------------------------------------
+WWW=$ALICE_HOME/srv/www
+BK=$ALICE_HOME/backups/www
+rm -rf "$ALICE_HOME/srv" "$ALICE_HOME/backups"
+mkdir -p "$WWW/img" "$BK" && echo '<h1>hello</h1>' > "$WWW/index.html" && echo x > "$WWW/img/a.png"
+alice_owns "$ALICE_HOME/srv" "$ALICE_HOME/backups"
+ID=$("$CALYX" -q lease issue --user $ALICE --cmd /usr/bin/tar --cmd /usr/bin/gzip \
+	--ro "$WWW" --rw "$BK" --cwd "$BK" --ttl 10m)
+out=$(as_alice_in "$ALICE_HOME" env LEASE="$ID" sh "$EX/backup.sh" "$WWW" "$BK" 2>"$TMPD/err")
+rc=$?
+ok "script: backup.sh SRC DEST succeeds and prints the archive (exit $rc)" \
+	sh -c "[ $rc -eq 0 ] && [ -f '$out' ]"
+ok "script: the archive holds the site" sh -c "tar -tzf '$out' | grep -q 'img/a.png'"
+ok "script: tar and gzip -t were two runs of the lease" test "$(runs_of "$ID")" -eq 2
+ok "script: the runs' cwd is the lease's --cwd" test "$(meta .cwd)" = "$BK"
+install -d -m 755 -o $BOB "$BOB_HOME/site" && echo secret > "$BOB_HOME/site/s" && chmod 755 "$BOB_HOME"
+as_alice_in "$ALICE_HOME" env LEASE="$ID" sh "$EX/backup.sh" "$BOB_HOME/site" "$BK" >/dev/null 2>"$TMPD/err"
+rc=$?
+ok "script: a source outside the lease's paths: tar fails inside the sandbox, the script stops" \
+	sh -c "[ $rc -ne 0 ] && grep -q 'Permission denied' '$TMPD/err' && [ $(runs_of "$ID") -eq 3 ]"
+ok "script: lx_denied recognises a refusal" sh -c ". '$CALYX_SRCDIR/contrib/leasexec.sh' &&
+	cd '$BK' && LEASE='$ID' LEASEXEC='$LEASEXEC' lx cat /etc/hostname 2>/dev/null; lx_denied \$?"
+
+# ---- README "A sudo-style grant" -----------------------------------------------
+LOGD=$ALICE_HOME/srv/nginx-log
+mkdir -p "$LOGD" && seq 1 100 | sed 's/^/error line /' > "$LOGD/error.log"
+chown -R root:root "$LOGD" && chmod 700 "$LOGD" && chmod 600 "$LOGD/error.log"
+"$CALYX" lease issue --user $ALICE --run-as root --cmd /usr/bin/tail --args "-n 5 $LOGD/error.log" \
+	--ro "$LOGD" --ttl 10m >/dev/null 2>"$TMPD/err"
+ok "sudo-style: with the default policy, run_as root is refused at issue (77, policy.run_as)" \
+	grep -q 'refused: policy.run_as' "$TMPD/err"
+policy_set '.run_as.root = true'
+KEYF=$TMPD/approver.key
+"$CALYX" -q key generate --role human --out "$KEYF" >/dev/null 2>&1
+ok "sudo-style: calyx key generate --role human --out FILE makes a 0600 key file" \
+	test "$(stat -c %a "$KEYF")" = 600
+ID=$("$CALYX" lease issue --user $ALICE --run-as root --cmd /usr/bin/tail \
+	--args "-n 5 $LOGD/error.log" --ro "$LOGD" --ttl 10m 2>"$TMPD/err")
+ok "sudo-style: issued, with a note that it needs a second approval" \
+	sh -c "printf '%s' '$ID' | grep -q '^LEASE-' && grep -q 'needs 2 signatures' '$TMPD/err'"
+ok "sudo-style: control: alice cannot read the log herself" \
+	sh -c "! setpriv --reuid=$ALICE --regid=$ALICE --init-groups tail -n 5 '$LOGD/error.log' >/dev/null 2>&1"
+as_alice_in "$ALICE_HOME" "$LEASEXEC" -l "$ID" -- tail -n 5 "$LOGD/error.log" >/dev/null 2>"$TMPD/err"
+rc=$?
+ok "sudo-style: one signature is not enough (77, policy.approvals, hint: calyx lease sign)" \
+	sh -c "[ $rc -eq 77 ] && grep -q 'approval rule \"run_as root\"' '$TMPD/err' &&
+	grep -q '^hint: .*calyx lease sign' '$TMPD/err'"
+ok "sudo-style: calyx lease sign ID --key FILE adds the approver's signature" \
+	sh -c "'$CALYX' lease sign '$ID' --key '$KEYF' | grep -q 'signed by'"
+out=$(as_alice_in "$ALICE_HOME" "$LEASEXEC" -q -l "$ID" -- tail -n 5 "$LOGD/error.log" 2>"$TMPD/err")
+ok "sudo-style: now alice runs it, as root" test "$out" = "$(tail -n 5 "$LOGD/error.log")"
+ok "sudo-style: meta.json: run as root (uid 0), no capabilities kept" \
+	test "$(meta '"\(.identity.run_as) \(.identity.uid) \(.identity.caps | length)"')" = "root 0 0"
+as_alice_in "$ALICE_HOME" "$LEASEXEC" -q -l "$ID" -- tail -n 50 "$LOGD/error.log" >/dev/null 2>&1
+ok "sudo-style: other arguments are refused (77)" test $? -eq 77
+ok "sudo-style: the audit trail has the second signature" \
+	sh -c "'$CALYX' audit show --lease '$ID' --type lease_event.SIGNED | grep -q SIGNED"
+policy_set '.run_as.root = false'
+
+# ---- README "An agent with a network allow list" --------------------------------
+A=$ALICE_HOME/agent
+rm -rf "$A" && mkdir -p "$A" "$TMPD/api"
+printf 'test:\n\t@test -s task.json && echo "ran the tests of $$(cat task.json)"\n' > "$A/Makefile"
+alice_owns "$A"
+echo '{"task":"build-42"}' > "$TMPD/api/task.json"
+PORT=$((30000 + $$ % 20000))
+PY=/usr/bin/python3
+if ! command -v curl >/dev/null || [ ! -x $PY ]; then
+	not_ok "agent: curl and python3 are installed" "the agent example needs curl; its test, python3"
+elif ! sentinel_start; then
+	not_ok "agent: the test sentinel starts" "tests/bin/calyx-sentinel is missing or does not answer"
+else
+	bg $PY "$CALYX_SRCDIR/tests/docs/api-server.py" 127.0.0.1 $PORT "$TMPD/api" 120
+	bg $PY "$CALYX_SRCDIR/tests/docs/api-server.py" 127.0.0.2 $PORT "$TMPD/api" 120
+	wait_for 50 sh -c "curl -fsS http://127.0.0.1:$PORT/task.json >/dev/null && curl -fsS http://127.0.0.2:$PORT/task.json >/dev/null"
+	ID=$("$CALYX" -q lease issue --user $ALICE --cmd /usr/bin/curl --cmd /usr/bin/make \
+		--args '-s test' --rw "$A" --network allow --allow 127.0.0.1/32:$PORT --ttl 10m)
+	out=$(as_alice_in "$A" env LEASE="$ID" sh "$EX/agent.sh" http://127.0.0.1:$PORT 2>"$TMPD/err")
+	rc=$?
+	ok "agent: agent.sh fetches the task, runs the tests, reports: pass (exit $rc)" \
+		test "$out" = pass -a $rc -eq 0
+	ok "agent: the API received the test log" grep -q 'ran the tests of {"task":"build-42"}' \
+		"$TMPD/api/result-pass.log"
+	ok "agent: three runs, each attributed by the sentinel" sh -c \
+		"[ $(runs_of "$ID") -eq 3 ] && [ \"\$('$CALYX' --json run list --lease '$ID' | jq -r '.[].run' |
+		while read r; do jq -r .sentinel.state '$T/var/lib/calyx/runs/'\$r/meta.json; done | sort -u)\" = attributed ]"
+	x=$(as_alice_in "$A" env LEASE="$ID" sh -c '. "$LEASEXEC_SH"; lx curl -sS -o /dev/null http://127.0.0.2:'$PORT'/task.json; echo $?' 2>"$TMPD/err")
+	ok "agent: the same port at another address is refused (curl exit $x)" test "$x" -ne 0
+	ok "agent: meta.json counts the denied connect" test "$(meta .sentinel.connects_denied)" -ge 1
+	ok "agent: the sentinel log has the denied attempt" sh -c "jq -c \
+		'select(.type == \"connect\" and .allowed == false and .addr == \"127.0.0.2\")' \
+		'$T/var/log/calyx/sentinel.jsonl' | grep -q $PORT"
+	# logrotate: rename the sentinel log, run the postrotate script of
+	# contrib/logrotate/calyx.in for the test prefix, then one more run
+	mv "$T/var/log/calyx/sentinel.jsonl" "$T/var/log/calyx/sentinel.jsonl.1"
+	sed -n '/postrotate/,/endscript/p' "$CALYX_SRCDIR/contrib/logrotate/calyx.in" | sed '1d;$d' |
+		sed "s|@runstatedir@|$T/run|g; s|@localstatedir@|$T/var|g" > "$TMPD/postrotate"
+	sh "$TMPD/postrotate"
+	wait_for 30 test -f "$T/var/log/calyx/sentinel.jsonl"
+	as_alice_in "$A" env LEASE="$ID" sh -c '. "$LEASEXEC_SH"; lx curl -fsS -o /dev/null http://127.0.0.1:'$PORT'/task.json' 2>/dev/null
+	R=$(last_run)
+	ok "logrotate: after the postrotate script the sentinel writes a new log" \
+		wait_for 30 sh -c "grep -q '\"run\":\"$R\"' '$T/var/log/calyx/sentinel.jsonl'"
+	ok "logrotate: ... and nothing more into the rotated one" \
+		sh -c "! grep -q '\"run\":\"$R\"' '$T/var/log/calyx/sentinel.jsonl.1'"
+	sentinel_stop
+	as_alice_in "$A" env LEASE="$ID" sh -c '. "$LEASEXEC_SH"; lx curl -fsS -o /dev/null http://127.0.0.1:'$PORT'/task.json' 2>"$TMPD/err"
+	rc=$?
+	ok "agent: without the sentinel, network allow is refused (125)" \
+		sh -c "[ $rc -eq 125 ] && grep -q 'needs calyx-sentinel' '$TMPD/err'"
+fi
+ok "the audit trail verifies, seals included, after all of it" \
+	"$CALYX" -q audit verify --key "$T/etc/calyx/keys/audit.key.initial"
+tap_end
