@@ -380,6 +380,7 @@ static int plan_landlock(struct run *r, struct plan *p)
 
 static int plan_seccomp(struct run *r, struct plan *p)
 {
+	char cache[PATH_MAX];
 	int e;
 
 	if (p->layer[LAYER_SECCOMP].req == REQ_OFF) {
@@ -387,7 +388,10 @@ static int plan_seccomp(struct run *r, struct plan *p)
 		layer_set(p, LAYER_SECCOMP, "off by policy");
 		return 0;
 	}
-	e = sc_plan_build(&r->policy, &p->sc, &r->err);
+	if (snprintf(cache, sizeof(cache), "%s/seccomp.bpf", calyx_paths.state) >= (int)sizeof(cache))
+		cache[0] = '\0';
+	/* -n changes nothing: it reads the cache but does not write it */
+	e = sc_plan_build(&r->policy, cache[0] ? cache : NULL, !r->cli.dry_run, &p->sc, &r->err);
 	if (e < 0)
 		return fail(r, STAGE_SECCOMP, e);
 	layer_set(p, LAYER_SECCOMP, "%zu syscalls denied (%s), native architecture only, no "

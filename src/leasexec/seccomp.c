@@ -9,18 +9,23 @@
  */
 #include "config.h"
 
+#include <elf.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <link.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <linux/seccomp.h>
 
 #include <seccomp.h>
 
 #include "seccomp.h"
+#include "sig.h"
 
 #ifndef TIOCSTI
 #define TIOCSTI 0x5412
@@ -130,7 +135,7 @@ static int export(scmp_filter_ctx ctx, struct sc_plan *sc, struct calyx_err *err
 	return 0;
 }
 
-int sc_plan_build(const struct policy *p, struct sc_plan *sc, struct calyx_err *err)
+static int compile(const struct policy *p, struct sc_plan *sc, struct calyx_err *err)
 {
 	uint32_t act = deny_action(p);
 	scmp_filter_ctx ctx;
@@ -159,6 +164,154 @@ int sc_plan_build(const struct policy *p, struct sc_plan *sc, struct calyx_err *
 	if (e == 0)
 		e = export(ctx, sc, err);
 	seccomp_release(ctx);
+	return e;
+}
+
+/*
+ * The compiled filter is cached in one file (root's, 0600, in the state
+ * directory) under a key that hashes everything it is made from: this
+ * binary's build id (so any change to this code, or to a libseccomp linked
+ * in, makes a new key), the libseccomp version, the architecture, and the
+ * policy's action, deny and allow lists.  A file whose key differs, whose
+ * program does not match its checksum, or that is not root's and private is
+ * ignored and rebuilt: never a filter other than the one libseccomp would
+ * make now.  Writes are whole-file renames; a failed write only costs the
+ * next run a compile.
+ */
+#define CACHE_MAGIC "calyx-seccomp 1\n"
+
+struct cache_head {
+	char magic[16];
+	uint8_t key[SHA256_BYTES];
+	uint8_t sum[SHA256_BYTES];   /* of the instructions */
+	uint32_t len;                /* instructions */
+	uint32_t n_denied;
+	char action[16];
+};
+
+struct key_ctx {
+	struct sig_sha256_ctx c;
+	bool found;
+};
+
+static int build_id_note(struct dl_phdr_info *info, size_t size, void *data)
+{
+	struct key_ctx *k = data;
+
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		const char *n = (const char *)(info->dlpi_addr + ph->p_vaddr), *end = n + ph->p_memsz;
+
+		while (ph->p_type == PT_NOTE && n + sizeof(ElfW(Nhdr)) <= end) {
+			const ElfW(Nhdr) *h = (const ElfW(Nhdr) *)n;
+			const char *name = n + sizeof(*h);
+			const char *desc = name + ((h->n_namesz + 3) & ~3u);
+
+			if (h->n_type == NT_GNU_BUILD_ID && h->n_namesz == 4 &&
+			    memcmp(name, "GNU", 4) == 0 && desc + h->n_descsz <= end) {
+				sig_sha256_update(&k->c, desc, h->n_descsz);
+				k->found = true;
+				return 1;
+			}
+			n = desc + ((h->n_descsz + 3) & ~3u);
+		}
+	}
+	return 1; /* the first object is the program itself: stop there */
+}
+
+static void hash_list(struct sig_sha256_ctx *c, const char *tag, char *const *v)
+{
+	sig_sha256_update(c, tag, strlen(tag) + 1);
+	for (; v && *v; v++)
+		sig_sha256_update(c, *v, strlen(*v) + 1);
+}
+
+static bool cache_key(const struct policy *p, uint8_t key[SHA256_BYTES])
+{
+	const struct scmp_version *v = seccomp_version();
+	struct key_ctx k = { .found = false };
+	char s[96];
+
+	sig_sha256_init(&k.c);
+	dl_iterate_phdr(build_id_note, &k);
+	if (!k.found)
+		return false; /* no build id: no way to tell builds apart */
+	snprintf(s, sizeof(s), "libseccomp %u.%u.%u arch %u action %d", v ? v->major : 0,
+		 v ? v->minor : 0, v ? v->micro : 0, seccomp_arch_native(), (int)p->sc_action);
+	sig_sha256_update(&k.c, s, strlen(s) + 1);
+	hash_list(&k.c, "builtin", (char *const *)sc_builtin_deny);
+	hash_list(&k.c, "deny", p->sc_deny);
+	hash_list(&k.c, "allow", p->sc_allow);
+	sig_sha256_final(&k.c, key);
+	return true;
+}
+
+static int cache_load(const char *path, const uint8_t key[SHA256_BYTES], struct sc_plan *sc)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	_cleanup_buf_ struct buf b = { 0 };
+	struct cache_head h;
+	uint8_t sum[SHA256_BYTES];
+	struct stat st;
+	size_t n;
+
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 ||
+	    (st.st_mode & 077) || read_fd_bounded(fd, sizeof(h) + 0xffff * sizeof(struct sock_filter),
+						&b) < 0 || b.len < sizeof(h))
+		return -1;
+	memcpy(&h, b.data, sizeof(h));
+	n = (size_t)h.len * sizeof(struct sock_filter);
+	if (memcmp(h.magic, CACHE_MAGIC, sizeof(h.magic)) != 0 || !sig_equal(h.key, key, sizeof(h.key)) ||
+	    h.len == 0 || h.len > 0xffff || b.len != sizeof(h) + n || !memchr(h.action, 0, sizeof(h.action)))
+		return -1;
+	sig_sha256(b.data + sizeof(h), n, sum);
+	if (!sig_equal(sum, h.sum, sizeof(sum)) || !(sc->insns = malloc(n)))
+		return -1;
+	memcpy(sc->insns, b.data + sizeof(h), n);
+	sc->len = (unsigned short)h.len;
+	sc->n_denied = h.n_denied;
+	memcpy(sc->action, h.action, sizeof(sc->action));
+	return 0;
+}
+
+static void cache_store(const char *path, const uint8_t key[SHA256_BYTES], const struct sc_plan *sc)
+{
+	struct cache_head h = { .len = sc->len, .n_denied = (uint32_t)sc->n_denied };
+	size_t n = (size_t)sc->len * sizeof(struct sock_filter);
+	char tmp[PATH_MAX];
+	int fd, r;
+
+	memcpy(h.magic, CACHE_MAGIC, sizeof(h.magic));
+	memcpy(h.key, key, sizeof(h.key));
+	memcpy(h.action, sc->action, sizeof(h.action));
+	sig_sha256(sc->insns, n, h.sum);
+	if (snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid()) >= (int)sizeof(tmp))
+		return;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	r = write_all(fd, &h, sizeof(h));
+	if (r == 0)
+		r = write_all(fd, sc->insns, n);
+	close(fd);
+	if (r < 0 || rename(tmp, path) < 0)
+		unlink(tmp);
+}
+
+int sc_plan_build(const struct policy *p, const char *cache, bool store, struct sc_plan *sc,
+		  struct calyx_err *err)
+{
+	uint8_t key[SHA256_BYTES];
+	bool keyed = cache && cache_key(p, key);
+	int e;
+
+	memset(sc, 0, sizeof(*sc));
+	if (keyed && cache_load(cache, key, sc) == 0)
+		return 0;
+	sc_plan_free(sc);
+	e = compile(p, sc, err);
+	if (e == 0 && keyed && store)
+		cache_store(cache, key, sc);
 	return e;
 }
 

@@ -2,8 +2,9 @@
 /*
  * seccomp: the only user of libseccomp.  The parent compiles the filter
  * (native architecture only, the built-in deny list plus the policy's) into
- * a classic BPF program; the child loads that program last, just before
- * execveat, with no allocation after fork.
+ * a classic BPF program, or reads the same program from its cache; the
+ * child loads that program last, just before execveat, with no allocation
+ * after fork.
  */
 #ifndef LEASEXEC_SECCOMP_H
 #define LEASEXEC_SECCOMP_H
@@ -20,7 +21,12 @@ struct sc_plan {
 	char action[16];       /* "errno", "kill" or "log" */
 };
 
-int sc_plan_build(const struct policy *p, struct sc_plan *ret, struct calyx_err *err);
+/*
+ * Compile the policy's filter, or take it from the cache file (NULL: none)
+ * if that holds exactly this filter; store: write the cache on a miss.
+ */
+int sc_plan_build(const struct policy *p, const char *cache, bool store, struct sc_plan *ret,
+		  struct calyx_err *err);
 int sc_apply(const struct sc_plan *sc, struct calyx_err *err);
 void sc_plan_free(struct sc_plan *sc);
 /* The built-in deny list (names), NULL-terminated, for the plan and docs. */

@@ -74,6 +74,22 @@ ok "inside, ptrace of another process fails (EPERM)" test "$(P ptrace $APID)" = 
 ok "control: alice can create a user namespace outside" test "$(as_alice "$PROBE" userns)" = ok
 ok "inside, unshare(CLONE_NEWUSER) fails (EPERM)" test "$(P userns)" = "fail EPERM"
 ok "inside, mount fails (EPERM)" test "$(P mount)" = "fail EPERM"
+# the compiled filter is cached; a damaged or stale cache is never loaded
+SC=$T/var/lib/calyx/state/seccomp.bpf
+ok "the compiled seccomp filter is cached, root's and private" \
+	sh -c "[ \"\$(stat -c %U:%a '$SC' 2>/dev/null)\" = root:600 ]"
+cp "$SC" "$T/sc.good"
+printf '\377\377\377\377' | dd of="$SC" bs=1 seek=120 conv=notrunc 2>/dev/null
+ok "with a damaged cache, mount is still denied" test "$(P mount)" = "fail EPERM"
+ok "... and the cache is rebuilt as it was" cmp -s "$SC" "$T/sc.good"
+n0=$(meta .layers.seccomp.detail | cut -d' ' -f1)
+policy_set '.seccomp.deny = ["chown"]'
+P sleep 0 >/dev/null
+n1=$(meta .layers.seccomp.detail | cut -d' ' -f1)
+ok "a policy with another deny list gets its own filter ($n0, then $n1 denied)" \
+	sh -c "! cmp -s '$SC' '$T/sc.good' && [ '$n1' -eq $((n0 + 1)) ]"
+policy_set '.seccomp.deny = []'
+rm -f "$T/sc.good"
 ok "control: io_uring_setup works outside" test "$(as_alice "$PROBE" io_uring)" = ok
 ok "inside, io_uring_setup fails (EPERM)" test "$(P io_uring)" = "fail EPERM"
 x=$(P x32)
