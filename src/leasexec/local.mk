@@ -19,7 +19,16 @@ LEASEXEC_SOURCES = \
 	src/leasexec/runmap.c src/leasexec/runmap.h \
 	src/lib/paths.c
 LEASEXEC_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS) $(SECCOMP_CFLAGS)
-LEASEXEC_LIBS = $(LIBCALYX) $(SECCOMP_LIBS)
+# libsodium and libseccomp go in statically where their archives exist: each
+# shared library a setuid program loads costs it start-up time (together
+# ~0.2 ms per run, docs/PERFORMANCE.md).  Elsewhere they are linked as usual.
+# A security update of either then needs leasexec rebuilt (as for any static
+# link); cJSON and libc stay shared.
+LEASEXEC_STATIC_A = $(filter /%,$(shell $(CC) -print-file-name=libsodium.a) \
+	$(shell $(CC) -print-file-name=libseccomp.a))
+LEASEXEC_LINK_LIBS = $(if $(word 2,$(LEASEXEC_STATIC_A)),$(LEASEXEC_STATIC_A),$(SODIUM_LIBS) \
+	$(SECCOMP_LIBS))
+LEASEXEC_LIBS = src/lib/libcalyx.a $(LEASEXEC_LINK_LIBS) $(CJSON_LIBS)
 
 bin_PROGRAMS += leasexec
 leasexec_SOURCES = $(LEASEXEC_SOURCES)
