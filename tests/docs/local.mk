@@ -17,13 +17,15 @@ tests_docs_docs_check_LDADD = $(LIBCALYX)
 
 DOCS_TESTS = \
 	tests/docs/schemas.sh \
+	tests/docs/readme.sh \
 	tests/docs/man.sh \
 	tests/docs/contrib.sh \
 	tests/docs/policies.sh \
-	tests/docs/examples.sh
+	tests/docs/examples.sh \
+	tests/docs/security.sh
 TESTS += $(DOCS_TESTS)
 EXTRA_DIST += $(DOCS_TESTS) tests/docs/schemas.py tests/docs/api-server.py \
-	tests/docs/deb.sh
+	tests/docs/deb.sh tests/docs/sectable.py
 AM_TESTS_ENVIRONMENT += \
 	CALYX_MANDIR='$(mandir)'; export CALYX_MANDIR; \
 	CALYX_PKGDATADIR='$(pkgdatadir)'; export CALYX_PKGDATADIR;
