@@ -216,10 +216,14 @@ int BPF_PROG(sn_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 }
 
 /* Every exiting thread adds its own io accounting (never the signal's, which
- * also holds reaped children): each byte is counted once, by its thread. */
+ * also holds reaped children): each byte is counted once, by its thread.
+ * The tracepoint only gained a group_dead argument in recent kernels (6.1
+ * has just the task): do_exit() has already decremented signal->live, so
+ * "last thread of the process" is that counter at zero, on every kernel. */
 SEC("tp_btf/sched_process_exit")
-int BPF_PROG(sn_exit, struct task_struct *p, bool group_dead)
+int BPF_PROG(sn_exit, struct task_struct *p)
 {
+	bool group_dead = BPF_CORE_READ(p, signal, live.counter) == 0;
 	__u64 cg = bpf_get_current_cgroup_id();
 	struct sentinel_stats *st = run_stats(cg);
 	struct sentinel_ev_exit *e;

@@ -29,7 +29,7 @@ include tests/vm/local.mk
 
 # The private test prefix holds root-owned, setuid files: remove it whole.
 clean-testroot:
-	-rm -rf '$(TESTROOT)' tests/bin
+	-rm -rf '$(TESTROOT)' '$(TESTROOT).lock' tests/bin
 CLEAN_LOCAL += clean-testroot
 EXTRA_DIST += tests/lib.sh
 

@@ -62,8 +62,9 @@ int attr_register(struct run *r, const struct plan *p, pid_t child, struct attri
 		return 0;
 	}
 	if (!p->cg_made) {
-		e = -ENOENT;
-		err_set(&err, ENOENT, "cgroup", "the run has no cgroup v2 node to attribute");
+		/* not "sentinel not running": attribution is impossible without the node */
+		e = -ENODEV;
+		err_set(&err, ENODEV, "cgroup", "the run has no cgroup v2 node to attribute");
 	} else {
 		fill_reg(r, p, &reg);
 		e = runmap_register(&reg, &err);

@@ -14,4 +14,11 @@ for t in basic deny sandbox limits supervise kernel prune; do
 	echo "# tests/integration/$t.sh"
 	sh "$CALYX_SRCDIR/tests/integration/$t.sh" || failed=1
 done
+# the sentinel's own scripts, where it is built (attribution on this kernel)
+if [ -x "$CALYX_BUILDDIR/tests/bin/calyx-sentinel" ]; then
+	for t in hooks attribution network kill restart status; do
+		echo "# tests/sentinel/$t.sh"
+		sh "$CALYX_SRCDIR/tests/sentinel/$t.sh" || failed=1
+	done
+fi
 exit $failed
