@@ -89,7 +89,16 @@ int rs_revocations_load(const char *path, uid_t owner, struct revocations *rv,
 		err_hint(err, "the revocation list must exist and be readable (calyx init creates it)");
 		return r;
 	}
-	return revocations_parse(b.data, b.len, rv, err);
+	r = revocations_parse(b.data, b.len, rv, err);
+	if (r < 0 && err) {
+		/* name the file: "revoked[0]" alone does not say which list is broken */
+		char w[sizeof(err->where)];
+
+		str_copy(w, sizeof(w), err->where);
+		snprintf(err->where, sizeof(err->where), "%s%s%s", path, w[0] ? ": " : "", w);
+		err_hint(err, "a damaged revocation list refuses every run; restore it from backup");
+	}
+	return r;
 }
 
 const struct revocation *rs_revocation(const struct revocations *rv, const char *id)

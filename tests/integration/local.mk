@@ -11,6 +11,7 @@ INTEGRATION_TESTS = \
 	tests/integration/limits.sh \
 	tests/integration/supervise.sh \
 	tests/integration/kernel.sh \
-	tests/integration/prune.sh
+	tests/integration/prune.sh \
+	tests/integration/failclosed.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/common.sh tests/integration/run-all.sh

@@ -1,0 +1,62 @@
+#!/bin/sh
+# Fail closed (DESIGN §5): a revocation list, trust store or policy that
+# cannot be read or trusted refuses the run (125, the file named); and
+# job-control signals stop and resume the whole run with its supervisor.
+. "$CALYX_SRCDIR/tests/lib.sh"
+. "$CALYX_SRCDIR/tests/integration/common.sh"
+
+ETC=$T/etc/calyx
+STATE=$T/var/lib/calyx/state
+ID=$(issue --user $ALICE --cmd /bin/echo --cmd /bin/sh --rw "$WORK" --ttl 5m)
+runs_before=$(ls "$T/var/lib/calyx/runs" | wc -l)
+
+refused() { # refused DESCRIPTION PATTERN
+	local err rc
+	err=$(as_alice "$LEASEXEC" -q -l "$ID" -- echo ran 2>&1)
+	rc=$?
+	ok "$1: exit 125 ($rc), the file named" \
+		sh -c "[ $rc -eq 125 ] && printf '%s' \"\$1\" | grep -q -- \"\$2\" && ! printf '%s' \"\$1\" | grep -qx ran" _ "$err" "$2"
+}
+
+cp "$STATE/revoked.json" "$STATE/revoked.json.keep"
+printf '{"revoked": [' > "$STATE/revoked.json"
+refused "a corrupt revocation list" "revoked.json\|revocation"
+rm -f "$STATE/revoked.json"
+refused "a missing revocation list" "revoked.json\|revocation"
+mv "$STATE/revoked.json.keep" "$STATE/revoked.json"
+
+chmod g+w "$ETC/trust_keys.json"
+refused "a group-writable trust store" "trust_keys.json"
+chmod g-w "$ETC/trust_keys.json"
+chown $ALICE "$ETC/trust_keys.json"
+refused "a trust store not owned by root" "trust_keys.json"
+chown root "$ETC/trust_keys.json"
+
+mv "$ETC/policy.json" "$ETC/policy.json.keep"
+ln -s "$ETC/policy.json.keep" "$ETC/policy.json"
+refused "a policy that is a symlink" "policy.json"
+rm -f "$ETC/policy.json"
+refused "a missing policy" "policy.json"
+mv "$ETC/policy.json.keep" "$ETC/policy.json"
+ok "none of these runs left a run directory" test "$(ls "$T/var/lib/calyx/runs" | wc -l)" -eq "$runs_before"
+ok "with everything restored, the lease runs" \
+	test "$(as_alice "$LEASEXEC" -q -l "$ID" -- echo ran 2>/dev/null)" = ran
+
+# job control: ^Z stops the run and the supervisor; SIGCONT resumes both
+(cd "$WORK" && exec "$PROBE" pgrp-exec setpriv --reuid=$ALICE --regid=$ALICE --init-groups \
+	--reset-env -- "$LEASEXEC" -q -l "$ID" -- /bin/sh -c 'sleep 1.5123; echo resumed') \
+	> "$WORK/tstp.out" 2>/dev/null 9>&- & SUP=$!
+wait_for 50 pgrep -u $ALICE -f "sleep 1.5123" >/dev/null
+CHILD=$(pgrep -u $ALICE -f "^sleep 1.5123")
+kill -TSTP $SUP
+state() { sed -n 's/^State:\t\(.\).*/\1/p' "/proc/$1/status" 2>/dev/null; }
+wait_for 30 sh -c "[ \"\$(sed -n 's/^State:\t\(.\).*/\1/p' /proc/$SUP/status)\" = T ]"
+ok "SIGTSTP stops the supervisor ($(state $SUP))" test "$(state $SUP)" = T
+ok "... and the run's processes ($(state $CHILD))" test "$(state $CHILD)" = T
+sleep 2
+ok "a stopped run does not go on (sleep still there after its time)" test -e /proc/$CHILD
+kill -CONT $SUP
+wait $SUP; rc=$?
+ok "SIGCONT resumes both: the run finishes (exit $rc)" test $rc -eq 0
+ok "... and its output arrives" test "$(cat "$WORK/tstp.out")" = resumed
+tap_end
