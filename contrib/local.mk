@@ -23,6 +23,7 @@ contrib/logrotate/calyx: $(top_srcdir)/contrib/logrotate/calyx.in Makefile
 CLEANFILES += contrib/logrotate/calyx
 
 EXTRA_DIST += contrib/logrotate/calyx.in contrib/quickstart.sh \
+	contrib/calyx-prune.service contrib/calyx-prune.timer \
 	debian/changelog debian/control debian/copyright debian/rules \
 	debian/source/format debian/leasexec.install debian/leasexec.dirs \
 	debian/leasexec.postinst debian/leasexec.prerm debian/leasexec.postrm debian/leasexec.tmpfiles \
