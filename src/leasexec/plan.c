@@ -74,7 +74,7 @@ static int plan_identity(struct run *r, struct plan *p)
 	if (getgrouplist(pw->pw_name, p->id.gid, p->id.groups, &n) < 0)
 		return fail(r, STAGE_PLAN, err_set(&r->err, E2BIG, "lease.run_as", "%s is in more "
 						   "than %zu groups", user, ARRAY_SIZE(p->id.groups)));
-	p->id.ngroups = n;
+	p->id.ngroups = priv_normalize_groups(p->id.groups, n);
 	p->id.root = pw->pw_uid == 0;
 	p->id.keep_caps = p->id.root ? r->lease.cap_mask : 0;
 	return 0;

@@ -151,6 +151,24 @@ static int root_caps(uint64_t keep, struct calyx_err *err)
 	return 0;
 }
 
+static int cmp_gid(const void *a, const void *b)
+{
+	gid_t x = *(const gid_t *)a, y = *(const gid_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int priv_normalize_groups(gid_t *g, int n)
+{
+	int k = 0;
+
+	qsort(g, (size_t)n, sizeof(*g), cmp_gid);
+	for (int i = 0; i < n; i++)
+		if (k == 0 || g[k - 1] != g[i])
+			g[k++] = g[i];
+	return k;
+}
+
 static int verify_ids(const struct identity *id, struct calyx_err *err)
 {
 	uid_t r, e, s;
@@ -163,7 +181,10 @@ static int verify_ids(const struct identity *id, struct calyx_err *err)
 	if (getresgid(&rg, &eg, &sg) < 0 || rg != id->gid || eg != id->gid || sg != id->gid)
 		return err_set(err, EPERM, "setresgid", "gids are not all %u after the switch",
 			       (unsigned)id->gid);
+	/* the kernel keeps the list sorted; ours was normalised the same way */
 	n = getgroups(ARRAY_SIZE(g), g);
+	if (n >= 0)
+		n = priv_normalize_groups(g, n);
 	if (n != id->ngroups || (n > 0 && memcmp(g, id->groups, (size_t)n * sizeof(gid_t)) != 0))
 		return err_set(err, EPERM, "setgroups", "supplementary groups differ after the switch");
 	return 0;

@@ -18,6 +18,9 @@ ok "meta.json records the stdout hash" \
 	test "$(meta .stdout.sha256)" = "$(sha256sum "$D/stdout.log" | cut -d' ' -f1)"
 ok "meta.json records every layer" test "$(meta '.layers | keys | length')" -ge 10
 ok "the run ran as alice" test "$(as_alice "$LEASEXEC" -q -l "$ID" -- id -un 2>/dev/null)" = $ALICE
+want=$(id -G $ALICE | tr ' ' '\n' | sort -n | tr '\n' ' ')
+got=$(as_alice "$LEASEXEC" -q -l "$ID" -- id -G 2>/dev/null | tr ' ' '\n' | sort -n | tr '\n' ' ')
+ok "with alice's groups from the group database ($got)" test "$got" = "$want"
 ok "artifacts are root-owned and not writable by alice" \
 	sh -c "[ \"\$(stat -c %U:%a '$D/stdout.log')\" = root:640 ]"
 for t in lease_event.VERIFIED lease_event.USED exec_event.STARTED exec_event.EXITED; do

@@ -37,6 +37,9 @@ setup_users() {
 	for u in $ALICE $BOB; do
 		id "$u" >/dev/null 2>&1 || useradd -m -s /bin/sh "$u" || return 1
 	done
+	# a supplementary group below alice's primary gid: group lists come back
+	# sorted from the kernel, whatever order the group database has
+	getent group users >/dev/null && usermod -aG users $ALICE
 	ALICE_HOME=$(getent passwd $ALICE | cut -d: -f6)
 	BOB_HOME=$(getent passwd $BOB | cut -d: -f6)
 	WORK=$ALICE_HOME/calyx-work
