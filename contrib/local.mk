@@ -9,8 +9,8 @@ dist_pkgdata_DATA = contrib/leasexec.mk contrib/leasexec.sh
 bashcompletiondir = $(datadir)/bash-completion/completions
 dist_bashcompletion_DATA = contrib/bash-completion/leasexec contrib/bash-completion/calyx
 
-leasexecexamplesdir = $(docdir)/examples
-dist_leasexecexamples_DATA = contrib/examples/Makefile contrib/examples/hello.c \
+calyxexamplesdir = $(docdir)/examples
+dist_calyxexamples_DATA = contrib/examples/Makefile contrib/examples/hello.c \
 	contrib/examples/backup.sh contrib/examples/agent.sh
 
 logrotatedir = $(sysconfdir)/logrotate.d

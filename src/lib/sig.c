@@ -106,10 +106,112 @@ int sig_unhex_exact(const char *s, void *bin, size_t want)
 	return 0;
 }
 
-void sig_sha256(const void *p, size_t n, uint8_t out[SHA256_BYTES])
+/*
+ * SHA-256 of whole 64-byte blocks with the x86 SHA extensions, where the CPU
+ * has them: ~6x libsodium's portable code (1.5 GB/s vs 0.23 on the build
+ * machine), which is what bounds the capture of a run's output.  It works on
+ * libsodium's own state (its public crypto_hash_sha256_state: the eight
+ * words, the length in bits, the partial block), so padding and the end stay
+ * libsodium's; the unit tests compare both on every split of many inputs.
+ */
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
+#include <immintrin.h>
+
+static const uint32_t sha256_k[64] = {
+	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
+	0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
+	0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
+	0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
+	0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
+	0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+	0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
+	0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+	0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
+	0xc67178f2,
+};
+
+/* state: a..h; n blocks of 64 bytes.  sha256rnds2 keeps the state as two
+ * vectors, (A, B, E, F) and (C, D, G, H), high lane first. */
+__attribute__((target("sha,sse4.1,ssse3"))) static void sha256_blocks_ni(uint32_t state[8],
+									     const uint8_t *p,
+									     size_t n)
 {
-	crypto_hash_sha256(out, p, n);
+	const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+	__m128i t = _mm_loadu_si128((const __m128i *)&state[0]);  /* a b c d */
+	__m128i s1 = _mm_loadu_si128((const __m128i *)&state[4]); /* e f g h */
+	__m128i s0;
+
+	t = _mm_shuffle_epi32(t, 0xb1);        /* b a d c */
+	s1 = _mm_shuffle_epi32(s1, 0x1b);      /* h g f e */
+	s0 = _mm_alignr_epi8(t, s1, 8);        /* f e b a: ABEF */
+	s1 = _mm_blend_epi16(s1, t, 0xf0);     /* h g d c: CDGH */
+	for (; n; n--, p += 64) {
+		__m128i abef = s0, cdgh = s1, m[4];
+
+		/* group g: rounds 4g..4g+3 with W[4g..4g+3] in m[g % 4].  The schedule
+		 * W[t] = s1(W[t-2]) + W[t-7] + s0(W[t-15]) + W[t-16] runs ahead of the
+		 * rounds: group g+1 is finished (msg2) and group g+3 started (msg1)
+		 * while group g's rounds go on */
+#pragma GCC unroll 16
+		for (int g = 0; g < 16; g++) {
+			__m128i w;
+
+			if (g < 4)
+				m[g] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * g)),
+							bswap);
+			w = _mm_add_epi32(m[g & 3], _mm_loadu_si128((const __m128i *)&sha256_k[4 * g]));
+			s1 = _mm_sha256rnds2_epu32(s1, s0, w);
+			if (g >= 3 && g < 15) {
+				__m128i t7 = _mm_alignr_epi8(m[g & 3], m[(g - 1) & 3], 4);
+
+				m[(g + 1) & 3] = _mm_sha256msg2_epu32(_mm_add_epi32(m[(g + 1) & 3], t7),
+								      m[g & 3]);
+			}
+			s0 = _mm_sha256rnds2_epu32(s0, s1, _mm_shuffle_epi32(w, 0x0e));
+			if (g >= 1 && g < 13)
+				m[(g - 1) & 3] = _mm_sha256msg1_epu32(m[(g - 1) & 3], m[g & 3]);
+		}
+		s0 = _mm_add_epi32(s0, abef);
+		s1 = _mm_add_epi32(s1, cdgh);
+	}
+	t = _mm_shuffle_epi32(s0, 0x1b);       /* a b e f */
+	s1 = _mm_shuffle_epi32(s1, 0xb1);      /* g h c d */
+	s0 = _mm_blend_epi16(t, s1, 0xf0);     /* a b c d */
+	s1 = _mm_alignr_epi8(s1, t, 8);        /* e f g h */
+	_mm_storeu_si128((__m128i *)&state[0], s0);
+	_mm_storeu_si128((__m128i *)&state[4], s1);
 }
+
+static bool have_sha_ni(void)
+{
+	static int have = -1;
+	unsigned a, b, c, d;
+
+	if (have < 0) {
+		have = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_SSE4_1) && (c & bit_SSSE3) &&
+		       __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_SHA);
+	}
+	return have;
+}
+
+/* Whole blocks through the SHA extensions; 0 if there are none. */
+static size_t sha256_fast(crypto_hash_sha256_state *st, const uint8_t *p, size_t n)
+{
+	size_t blocks = n / 64;
+
+	if (!blocks || (st->count & 511) || !have_sha_ni())
+		return 0;
+	sha256_blocks_ni(st->state, p, blocks);
+	st->count += (uint64_t)blocks * 512;
+	return blocks * 64;
+}
+#else
+static size_t sha256_fast(crypto_hash_sha256_state *st, const uint8_t *p, size_t n)
+{
+	return 0;
+}
+#endif
 
 void sig_sha256_init(struct sig_sha256_ctx *c)
 {
@@ -118,7 +220,28 @@ void sig_sha256_init(struct sig_sha256_ctx *c)
 
 void sig_sha256_update(struct sig_sha256_ctx *c, const void *p, size_t n)
 {
-	crypto_hash_sha256_update((crypto_hash_sha256_state *)c->opaque, p, n);
+	crypto_hash_sha256_state *st = (crypto_hash_sha256_state *)c->opaque;
+	const uint8_t *b = p;
+	size_t have = (size_t)(st->count >> 3) & 63, done;
+
+	if (have && n >= 64 - have) {
+		/* complete the partial block first: libsodium hashes it */
+		crypto_hash_sha256_update(st, b, 64 - have);
+		b += 64 - have;
+		n -= 64 - have;
+	}
+	done = sha256_fast(st, b, n);
+	if (n > done)
+		crypto_hash_sha256_update(st, b + done, n - done);
+}
+
+void sig_sha256(const void *p, size_t n, uint8_t out[SHA256_BYTES])
+{
+	struct sig_sha256_ctx c;
+
+	sig_sha256_init(&c);
+	sig_sha256_update(&c, p, n);
+	sig_sha256_final(&c, out);
 }
 
 void sig_sha256_final(struct sig_sha256_ctx *c, uint8_t out[SHA256_BYTES])

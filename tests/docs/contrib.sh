@@ -124,6 +124,24 @@ else
 	ok "logrotate: a real rotation # SKIP logrotate is not installed" true
 fi
 
+# ---- make install puts them where the tools look ------------------------------------------
+I=$TMPD/inst
+if env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$CALYX_BUILDDIR" install-data DESTDIR="$I" \
+	>"$TMPD/install.log" 2>&1; then
+	for f in "$CALYX_DATADIR/bash-completion/completions/leasexec" \
+		"$CALYX_DATADIR/bash-completion/completions/calyx" \
+		"$CALYX_PKGDATADIR/leasexec.mk" "$CALYX_PKGDATADIR/leasexec.sh" \
+		"$CALYX_PKGDATADIR/schemas/lease.schema.json" "$CALYX_PKGDATADIR/schemas/policy.schema.json" \
+		"$CALYX_PKGDATADIR/policies/agent-staging.json" "$CALYX_SYSCONFDIR/logrotate.d/calyx" \
+		"$CALYX_DOCDIR/examples/Makefile" "$CALYX_DOCDIR/examples/agent.sh"; do
+		ok "make install-data installs $f" test -s "$I$f"
+	done
+	ok "the installed logrotate file is the built one (configured paths)" \
+		cmp -s "$I$CALYX_SYSCONFDIR/logrotate.d/calyx" "$GEN"
+else
+	not_ok "make install-data DESTDIR=... works" "$(cat "$TMPD/install.log")"
+fi
+
 # ---- debian/: what must agree with the code ---------------------------------------------
 D=$S/debian
 ok "debian: the changelog's version is leasexec's" \

@@ -28,7 +28,10 @@ EXTRA_DIST += $(DOCS_TESTS) tests/docs/schemas.py tests/docs/api-server.py \
 	tests/docs/deb.sh tests/docs/sectable.py
 AM_TESTS_ENVIRONMENT += \
 	CALYX_MANDIR='$(mandir)'; export CALYX_MANDIR; \
-	CALYX_PKGDATADIR='$(pkgdatadir)'; export CALYX_PKGDATADIR;
+	CALYX_PKGDATADIR='$(pkgdatadir)'; export CALYX_PKGDATADIR; \
+	CALYX_DATADIR='$(datadir)'; export CALYX_DATADIR; \
+	CALYX_SYSCONFDIR='$(sysconfdir)'; export CALYX_SYSCONFDIR; \
+	CALYX_DOCDIR='$(docdir)'; export CALYX_DOCDIR;
 
 # Build the .deb from a dist tarball, lintian it, install it on this machine,
 # use it from the installed paths, purge it.  Needs root, dpkg-dev, debhelper,

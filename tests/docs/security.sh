@@ -19,12 +19,13 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 # ---- the lease's end ------------------------------------------------------------
 ID=$(issue --user $ALICE --cmd /bin/sleep --rw "$WORK" --ttl 3s)
 t0=$(now_ms)
-as_alice "$LEASEXEC" -q -l "$ID" -- sleep 60 >/dev/null 2>&1
+# a duration no other test uses, to find this run's processes by
+as_alice "$LEASEXEC" -q -l "$ID" -- sleep 60.$$ >/dev/null 2>&1
 rc=$? ms=$(($(now_ms) - t0))
 ok "expiry kill: a run still going when its lease expires is killed (exit $rc after $ms ms)" \
 	sh -c "[ $rc -eq 124 ] && [ $ms -lt 8000 ]"
 ok "expiry kill: meta.json says why" test "$(meta .outcome.kill_reason)" = expiry
-ok "expiry kill: no process of the run is left" sh -c "! pgrep -u $ALICE -x sleep >/dev/null"
+ok "expiry kill: no process of the run is left" sh -c "! pgrep -u $ALICE -f '^sleep 60\.$$\$' >/dev/null"
 ID=$(issue --user $ALICE --cmd /bin/sleep --rw "$WORK" --ttl 2s --expiry finish --wall 20s)
 t0=$(now_ms)
 as_alice "$LEASEXEC" -q -l "$ID" -- sleep 4 >/dev/null 2>&1

@@ -96,6 +96,48 @@ START_TEST(sha256_kat)
 }
 END_TEST
 
+/* Whole blocks may go through the CPU's SHA extensions, partial ones never:
+ * one byte at a time is the portable code alone.  Both must agree on every
+ * length and split, and with the FIPS 180 vectors. */
+START_TEST(sha256_block_paths_agree)
+{
+	static uint8_t buf[4096 + 129];
+	uint8_t one[32], bytewise[32], split[32], want[32];
+	struct sig_sha256_ctx c;
+	uint32_t x = 2463534242u;
+	char *a = malloc(1000000);
+
+	for (size_t i = 0; i < sizeof(buf); i++) {
+		x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+		buf[i] = (uint8_t)x;
+	}
+	for (size_t len = 0; len <= sizeof(buf); len += len < 300 ? 1 : 61) {
+		sig_sha256(buf, len, one);
+		sig_sha256_init(&c);
+		for (size_t i = 0; i < len; i++)
+			sig_sha256_update(&c, buf + i, 1);
+		sig_sha256_final(&c, bytewise);
+		ck_assert_msg(memcmp(one, bytewise, 32) == 0, "length %zu", len);
+		for (size_t cut = 0; cut <= len && cut < 200; cut += 7) {
+			sig_sha256_init(&c);
+			sig_sha256_update(&c, buf, cut);
+			sig_sha256_update(&c, buf + cut, len - cut);
+			sig_sha256_final(&c, split);
+			ck_assert_msg(memcmp(one, split, 32) == 0, "length %zu cut at %zu", len, cut);
+		}
+	}
+	unhex("248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1", want, 32);
+	sig_sha256("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56, one);
+	ck_assert_mem_eq(one, want, 32);
+	ck_assert_ptr_nonnull(a);
+	memset(a, 'a', 1000000);
+	unhex("cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0", want, 32);
+	sig_sha256(a, 1000000, one);
+	ck_assert_mem_eq(one, want, 32);
+	free(a);
+}
+END_TEST
+
 /* Expected value computed independently (Python hmac, key = bytes 0..31). */
 START_TEST(hmac_kat)
 {
@@ -396,6 +438,7 @@ int main(void)
 	tcase_add_test(tc, kid_is_hash_prefix);
 	tcase_add_test(tc, random_keys_differ);
 	tcase_add_test(tc, sha256_kat);
+	tcase_add_test(tc, sha256_block_paths_agree);
 	tcase_add_test(tc, hmac_kat);
 	tcase_add_test(tc, encodings);
 	tcase_add_test(tc, signing_is_deterministic_and_bound_to_the_body);
