@@ -24,6 +24,17 @@ if dpkg -s leasexec >/dev/null 2>&1 || [ -e /usr/bin/leasexec ] || [ -e /etc/cal
 fi
 
 W=$(mktemp -d /tmp/calyx-deb.XXXXXX) || exit 99
+# dpkg ACTION...: dpkg, waiting (up to 10 minutes) while another apt or dpkg
+# holds its lock; output in $W/dpkg.log
+dpkg_waiting() {
+	n=300
+	while :; do
+		dpkg "$@" > "$W/dpkg.log" 2>&1 && return 0
+		grep -q 'lock' "$W/dpkg.log" && [ $n -gt 0 ] || return 1
+		n=$((n - 1))
+		sleep 2
+	done
+}
 chmod 755 "$W"
 GROUP_BEFORE=$(getent group calyx)
 U=calyx-alice
@@ -32,7 +43,7 @@ done_cleanup=
 cleanup_deb() {
 	[ -n "$done_cleanup" ] && return
 	done_cleanup=1
-	dpkg -s leasexec >/dev/null 2>&1 && dpkg --purge leasexec >/dev/null 2>&1
+	dpkg -s leasexec >/dev/null 2>&1 && dpkg_waiting --purge leasexec
 	if [ -z "$GROUP_BEFORE" ]; then
 		getent group calyx >/dev/null && groupdel calyx
 	elif [ -n "${ADDED:-}" ]; then
@@ -90,10 +101,10 @@ ok "the units run the installed programs (/usr/sbin, no /usr/local)" sh -c \
 	 ! grep -q /usr/local '$W/root/lib/systemd/system/'*"
 
 # ---- 4. install and use --------------------------------------------------------------
-dpkg -i "$DEB" > "$W/install.log" 2>&1
+dpkg_waiting -i "$DEB"
 rc=$?
 ok "dpkg -i installs it (exit $rc)" test $rc -eq 0
-[ $rc -eq 0 ] || sed 's/^/# /' "$W/install.log"
+[ $rc -eq 0 ] || sed 's/^/# /' "$W/dpkg.log"
 ok "/usr/bin/leasexec is installed setuid root" test "$(stat -c %a:%U /usr/bin/leasexec)" = 4755:root
 ok "the group calyx exists (the default policy's invokers)" sh -c "getent group calyx >/dev/null"
 ok "/run/calyx exists (tmpfiles)" test -d /run/calyx
@@ -140,7 +151,7 @@ if command -v logrotate >/dev/null; then
 fi
 
 # ---- 5. purge ---------------------------------------------------------------------------
-dpkg --purge leasexec > "$W/purge.log" 2>&1
+dpkg_waiting --purge leasexec
 rc=$?
 ok "dpkg --purge removes it (exit $rc)" test $rc -eq 0
 ok "nothing is left: binaries, /etc/calyx, /var/lib/calyx, /var/log/calyx, /run/calyx" sh -c \
