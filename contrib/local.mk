@@ -3,7 +3,7 @@
 #   bash-completion            leasexec, calyx
 #   $(sysconfdir)/logrotate.d  calyx (the sentinel log; never the audit log)
 #   $(docdir)/examples         the README's worked examples
-# The systemd unit (contrib/calyx-sentinel.service) is installed by packages.
+#   --with-systemdsystemunitdir  calyx-sentinel.service, calyx-prune.{service,timer}
 dist_pkgdata_DATA = contrib/leasexec.mk contrib/leasexec.sh
 
 bashcompletiondir = $(datadir)/bash-completion/completions
@@ -22,8 +22,21 @@ contrib/logrotate/calyx: $(top_srcdir)/contrib/logrotate/calyx.in Makefile
 	  $(top_srcdir)/contrib/logrotate/calyx.in > $@-t && mv $@-t $@
 CLEANFILES += contrib/logrotate/calyx
 
+# systemd units, with the paths configure chose
+CONTRIB_UNITS = contrib/calyx-sentinel.service contrib/calyx-prune.service
+$(CONTRIB_UNITS): %: $(top_srcdir)/%.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) contrib && sed \
+	  -e 's|@sbindir[@]|$(sbindir)|g' -e 's|@sysconfdir[@]|$(sysconfdir)|g' \
+	  -e 's|@localstatedir[@]|$(localstatedir)|g' -e 's|@runstatedir[@]|$(runstatedir)|g' \
+	  $(top_srcdir)/$@.in > $@-t && mv $@-t $@
+all-local: $(CONTRIB_UNITS)
+CLEANFILES += $(CONTRIB_UNITS)
+if HAVE_SYSTEMDUNITDIR
+systemdsystemunit_DATA = $(CONTRIB_UNITS) contrib/calyx-prune.timer
+endif
+
 EXTRA_DIST += contrib/logrotate/calyx.in contrib/quickstart.sh \
-	contrib/calyx-prune.service contrib/calyx-prune.timer \
+	contrib/calyx-sentinel.service.in contrib/calyx-prune.service.in contrib/calyx-prune.timer \
 	debian/changelog debian/control debian/copyright debian/rules \
 	debian/source/format debian/leasexec.install debian/leasexec.dirs \
 	debian/leasexec.postinst debian/leasexec.prerm debian/leasexec.postrm debian/leasexec.tmpfiles \

@@ -228,7 +228,8 @@ bool user_name_valid(const char *s)
 {
 	size_t n = strlen(s);
 
-	if (n == 0 || n > 32 || s[0] == '-' || isdigit((unsigned char)s[0]))
+	/* "$" may end a name (machine accounts) but is not a name by itself */
+	if (n == 0 || n > 32 || s[0] == '-' || s[0] == '$' || isdigit((unsigned char)s[0]))
 		return false;
 	for (size_t i = 0; i < n; i++)
 		if (!isalnum((unsigned char)s[i]) && !strchr("_.-", s[i]) &&

@@ -826,6 +826,8 @@ static bool invoker_allowed(const struct policy *p, const struct request *req)
 {
 	if (strv_contains(p->invoke_users, req->user) || strv_contains(p->invoke_users, "*"))
 		return true;
+	if (strv_contains(p->invoke_groups, "*"))
+		return true; /* "*" means anyone, in either list */
 	for (char *const *g = req->groups; g && *g; g++)
 		if (strv_contains(p->invoke_groups, *g))
 			return true;

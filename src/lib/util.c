@@ -268,9 +268,9 @@ int parse_milli(const char *s, uint64_t *ret)
 	if (!isdigit((unsigned char)*p))
 		return -EINVAL;
 	for (; isdigit((unsigned char)*p); p++) {
-		if (whole > 1000000)
-			return -ERANGE;
 		whole = whole * 10 + (uint64_t)(*p - '0');
+		if (whole > PARSE_MILLI_MAX)
+			return -ERANGE;
 	}
 	if (*p == '.') {
 		p++;
@@ -286,6 +286,8 @@ int parse_milli(const char *s, uint64_t *ret)
 		return -EINVAL;
 	for (; digits < 3; digits++)
 		frac *= 10;
+	if (whole == PARSE_MILLI_MAX && frac)
+		return -ERANGE;
 	*ret = whole * 1000 + frac;
 	return 0;
 }

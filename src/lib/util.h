@@ -90,7 +90,8 @@ int write_all(int fd, const void *p, size_t n);
 int parse_size(const char *s, uint64_t *ret);
 /* "90s", "5m", "1h", "2d", "30" (seconds) -> seconds. */
 int parse_duration(const char *s, int64_t *ret);
-/* Decimal with up to 3 fractional digits ("1.5") -> thousandths. */
+/* Decimal with up to 3 fractional digits ("1.5") -> thousandths; at most PARSE_MILLI_MAX. */
+#define PARSE_MILLI_MAX 1000000
 int parse_milli(const char *s, uint64_t *ret);
 /* Strict "YYYY-MM-DDTHH:MM:SSZ" (UTC, no fraction) <-> time_t. */
 int rfc3339_parse(const char *s, int64_t *ret);

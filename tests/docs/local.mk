@@ -4,11 +4,6 @@
 # every manual page renders and installs (man.sh), the contrib helpers behave
 # (contrib.sh).  `make check-deb` builds, installs, uses and purges the Debian
 # package (tests/docs/deb.sh; it changes the machine, so not part of check).
-#
-# contrib/ and policies/ have no Makefile fragment of their own in
-# Makefile.am yet: they are included from here.
-include contrib/local.mk
-include policies/local.mk
 
 check_PROGRAMS += tests/docs/docs-check
 tests_docs_docs_check_SOURCES = tests/docs/docs-check.c

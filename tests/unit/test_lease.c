@@ -688,6 +688,7 @@ START_TEST(user_host_and_id_names)
 	ck_assert(user_name_valid("svc.build_1"));
 	ck_assert(user_name_valid("machine$"));
 	ck_assert(!user_name_valid("ma$chine"));
+	ck_assert(!user_name_valid("$"));
 	ck_assert(!user_name_valid("-rf"));
 	ck_assert(!user_name_valid("0day"));
 	ck_assert(!user_name_valid("al ice"));

@@ -208,6 +208,13 @@ START_TEST(milli_parse)
 	ck_assert_int_eq(parse_milli("0", &v), 0);
 	ck_assert_uint_eq(v, 0);
 	ck_assert_int_eq(parse_milli("1.0001", &v), -EINVAL);
+	/* at most PARSE_MILLI_MAX, checked on the value, not on a prefix of it */
+	ck_assert_int_eq(parse_milli("1000000", &v), 0);
+	ck_assert_uint_eq(v, 1000000000ULL);
+	ck_assert_int_eq(parse_milli("1000000.000", &v), 0);
+	ck_assert_int_eq(parse_milli("1000000.001", &v), -ERANGE);
+	ck_assert_int_eq(parse_milli("1000001", &v), -ERANGE);
+	ck_assert_int_eq(parse_milli("10000009", &v), -ERANGE);
 	ck_assert_int_eq(parse_milli("1.", &v), -EINVAL);
 	ck_assert_int_eq(parse_milli(".5", &v), -EINVAL);
 	ck_assert_int_eq(parse_milli("1e3", &v), -EINVAL);
