@@ -1,11 +1,32 @@
-# bench: make bench
+# bench: make bench (as root): leasexec against sudo, doas, bubblewrap and
+# firejail, and the costs DESIGN §10 budgets.  bench/run does the work; method
+# and results in docs/PERFORMANCE.md.  The pieces also run on their own:
+#   make bench-audit       one durable audit append (bench/audit_append)
+#   make bench-sentinel    the sentinel's per-syscall and registration costs
+#   bench/stages.sh        where one leasexec run spends its time (perf probes)
+EXTRA_DIST += bench/run bench/stages.sh docs/PERFORMANCE.md
 
-# bench/audit_append: the cost of one durable audit append (self-contained;
-# method and numbers in docs/audit-benchmark.md).  `make bench-audit`.
+# bench/audit_append: the cost of one durable audit append (self-contained).
 noinst_PROGRAMS += bench/audit_append
 bench_audit_append_SOURCES = bench/audit_append.c
 bench_audit_append_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS)
 bench_audit_append_LDADD = $(LIBCALYX)
 bench-audit: bench/audit_append$(EXEEXT)
 	./bench/audit_append
-.PHONY: bench-audit
+
+# bench/runs: runs commands many times (rates, latencies, peak RSS).
+noinst_PROGRAMS += bench/runs
+bench_runs_SOURCES = bench/runs.c
+
+include bench/sentinel/local.mk
+
+BENCH_DEPS = bench/audit_append$(EXEEXT) bench/runs$(EXEEXT) \
+	bench/sentinel/getppid-loop$(EXEEXT) bench/sentinel/reg-bench$(EXEEXT) \
+	tests/bin/leasexec$(EXEEXT) tests/bin/calyx$(EXEEXT)
+if ENABLE_SENTINEL
+BENCH_DEPS += tests/bin/calyx-sentinel$(EXEEXT) tests/sentinel/sn-helper$(EXEEXT)
+endif
+bench: $(BENCH_DEPS)
+	CALYX_BUILDDIR='$(abs_top_builddir)' CALYX_SRCDIR='$(abs_top_srcdir)' \
+	  bash $(top_srcdir)/bench/run
+.PHONY: bench bench-audit

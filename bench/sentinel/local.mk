@@ -1,7 +1,7 @@
-# bench/sentinel: the sentinel's costs (DESIGN §10).  Not included yet: the
-# owner of bench/ includes this fragment from bench/local.mk; then
+# bench/sentinel: the sentinel's costs (DESIGN §10), included by bench/local.mk:
 #   make bench-sentinel        (as root; builds what it needs, prints the numbers)
-# Method and results: docs/sentinel-benchmark.md.
+# make bench runs it too.  Method and results: docs/sentinel-benchmark.md and
+# docs/PERFORMANCE.md.
 noinst_PROGRAMS += bench/sentinel/getppid-loop bench/sentinel/reg-bench
 bench_sentinel_getppid_loop_SOURCES = bench/sentinel/getppid-loop.c
 bench_sentinel_reg_bench_SOURCES = \
