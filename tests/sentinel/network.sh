@@ -52,7 +52,7 @@ start=$(date +%s%N)
 sn_run nw-6 --net allow --deny-threshold 3 -- sh -c \
 	"for i in 1 2 3 4 5 6; do '$SN_HELPER' connect 127.0.0.1 $P2; done; sleep 10" > /dev/null
 rc=$?
-ms=$((($(date +%s%N) - start) / 1000000))
-ok "over the deny threshold: killed (status $rc, killed=$(sum nw-6 killed), ${ms} ms)" \
-	test "$rc" -eq 137 -a "$(sum nw-6 killed)" = net_denied -a "$ms" -lt 5000
+ms=$(ms_since "$start")
+ok "over the deny threshold: killed (status $rc, killed=$(sum nw-6 killed), ${ms} ms, $(bound_desc 5000))" \
+	test "$rc" -eq 137 -a "$(sum nw-6 killed)" = net_denied -a "$ms" -lt "$(bound_ms 5000)"
 tap_done

@@ -16,6 +16,11 @@
  *   sn-helper send ADDR PORT     one UDP datagram; prints "ok" or the errno name
  *   sn-helper listen ADDR PORT   listen until killed
  *   sn-helper revoke LEASE       add LEASE to the test prefix's revocation list
+ *   sn-helper killwait PID DIR MS
+ *       SIGKILL PID, then wait up to MS ms for the cgroup v2 node DIR to hold no
+ *       process (or to be gone); print the milliseconds that took.  Exit 0 if
+ *       it emptied in time, 1 if not.  Timed here, not in the shell, so that
+ *       process start-up (slow under emulation) is not in the measurement.
  *   sn-helper collide PARENT NAME DIR
  *       make the cgroup PARENT/NAME with an id whose low 12 bits (the sentinel's
  *       filter index) are DIR's: ids grow as cgroups come and go, so try again
@@ -337,6 +342,30 @@ static int cmd_collide(const char *parent, const char *name, const char *dir)
 	return 1;
 }
 
+static int64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Populated means cgroup.events says so; a node that is gone holds nothing. */
+static int cmd_killwait(const char *pid, const char *dir, const char *ms)
+{
+	int64_t start, limit = atol(ms) * 1000, t;
+	bool full;
+
+	if (kill(atoi(pid), SIGKILL) < 0)
+		return die("kill", errno);
+	start = mono_us();
+	while ((full = cg_populated(dir)) && (t = mono_us() - start) < limit)
+		poll(NULL, 0, 1);
+	t = mono_us() - start;
+	printf("%lld\n", (long long)(t / 1000));
+	return full ? 1 : 0;
+}
+
 static int cmd_revoke(const char *id)
 {
 	struct calyx_err err = { 0 };
@@ -358,6 +387,8 @@ int main(int argc, char **argv)
 								     : (int)SYS_getppid) < 0;
 	if (argc == 5 && strcmp(argv[1], "collide") == 0)
 		return cmd_collide(argv[2], argv[3], argv[4]);
+	if (argc == 5 && strcmp(argv[1], "killwait") == 0)
+		return cmd_killwait(argv[2], argv[3], argv[4]);
 	if (argc == 3 && strcmp(argv[1], "revoke") == 0)
 		return cmd_revoke(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "waitfile") == 0) {

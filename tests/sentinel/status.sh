@@ -13,8 +13,10 @@ ok "daemon down: registration fails as 'not running' ($(cat "$SN_TMP/down.err"))
 	grep -q "(ENOENT)\|(ECONNREFUSED)" "$SN_TMP/down.err"
 
 sn_start
-bg r sn_run st-1 --lease LEASE-20260101-000000-5a7e --net allow --allow 127.0.0.1/32:9 -- sleep 1
-wait_for 20 hooks_attached
+# st-1 lasts until its checks are done
+bg r sn_run st-1 --lease LEASE-20260101-000000-5a7e --net allow --allow 127.0.0.1/32:9 -- \
+	"$SN_HELPER" waitfile "$SN_TMP/st-1.done"
+wait_for 50 sn_registered st-1
 "$SN_CALYX" sentinel status > "$SN_TMP/up.out"
 ok "daemon up: status exits 0" test $? -eq 0
 ok "shows the live run, its lease and network mode" \
@@ -22,6 +24,7 @@ ok "shows the live run, its lease and network mode" \
 ok "shows the hooks attached" grep -q "^hooks: attached" "$SN_TMP/up.out"
 ok "--json: one run with its cgroup id" \
 	test "$(status_json | jq -r '.runs[0].cgroup_id')" = "$(stat -c %i "$SN_CG/st-1")"
+touch "$SN_TMP/st-1.done"
 wait "$r"
 ok "--json after the run (and the linger time): no run, hooks detached" \
 	wait_for 50 sh -c "test \"\$('$SN_CALYX' --json sentinel status | jq -c '[.running, (.runs | length), .daemon.hooks_attached]')\" = '[true,0,false]'"
