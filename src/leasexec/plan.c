@@ -206,7 +206,7 @@ static int ns_wanted(struct run *r, struct plan *p, enum layer_id id, const char
 	return 0;
 }
 
-static int add_bind(struct run *r, struct plan *p, const char *path)
+static int add_bind(struct run *r, struct plan *p, const char *path, bool rdonly)
 {
 	struct ns_bind *b;
 	struct stat st;
@@ -223,23 +223,86 @@ static int add_bind(struct run *r, struct plan *p, const char *path)
 	p->binds = b;
 	b = &p->binds[p->n_binds++];
 	b->fd = fd;
+	b->tree = -1;
+	b->rdonly = rdonly;
 	b->dir = fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
 	str_copy(b->target, sizeof(b->target), path);
 	return 0;
 }
 
-/* Lease paths below a private tmp dir are bound into it, so they stay reachable. */
+static bool under_private_tmp(const struct plan *p, const char *path)
+{
+	for (int t = 0; t < NS_TMP_DIRS; t++)
+		if (p->tmp[t] && path_is_under(path, ns_tmp_dirs[t]) &&
+		    strcmp(path, ns_tmp_dirs[t]) != 0)
+			return true;
+	return false;
+}
+
+/* Is path in the lease's rw list? */
+static bool lease_writes(const struct run *r, const char *path)
+{
+	for (char **v = r->lease.rw; v && *v; v++)
+		if (strcmp(*v, path) == 0)
+			return true;
+	return false;
+}
+
+static int bind_order(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+	size_t lx = strlen(x), ly = strlen(y);
+
+	return lx != ly ? (lx < ly ? -1 : 1) : strcmp(x, y);
+}
+
+/*
+ * Lease paths below a private tmp dir are bound into it, so they stay
+ * reachable: parents before children; read-only unless the lease writes
+ * there, because the private tmp's own write rule (Landlock grants the union
+ * of the rules on a path's ancestors, mount points included) would otherwise
+ * make a read-only path writable.  A path already visible through a bound
+ * ancestor is bound again only to make it writable.
+ */
 static int plan_binds(struct run *r, struct plan *p)
 {
 	char **lists[] = { r->lease.ro, r->lease.rw, r->lease.exec };
+	const char **v = NULL;
+	size_t n = 0, ro = 0;
+	int e = 0;
 
 	for (size_t l = 0; l < ARRAY_SIZE(lists); l++)
-		for (char **v = lists[l]; v && *v; v++)
-			for (int t = 0; t < NS_TMP_DIRS; t++)
-				if (p->tmp[t] && path_is_under(*v, ns_tmp_dirs[t]) &&
-				    strcmp(*v, ns_tmp_dirs[t]) != 0 && add_bind(r, p, *v) < 0)
-					return -1;
-	return 0;
+		for (char **s = lists[l]; s && *s; s++) {
+			const char **nv;
+
+			if (!under_private_tmp(p, *s))
+				continue;
+			nv = realloc(v, (n + 1) * sizeof(*v));
+			if (!nv) {
+				free(v);
+				return fail(r, STAGE_PLAN, err_set(&r->err, ENOMEM, *s, "out of memory"));
+			}
+			v = nv;
+			v[n++] = *s;
+		}
+	if (n)
+		qsort(v, n, sizeof(*v), bind_order);
+	for (size_t i = 0; i < n && e >= 0; i++) {
+		bool w = lease_writes(r, v[i]), covered = false;
+
+		for (size_t j = 0; j < p->n_binds && !covered; j++)
+			covered = path_is_under(v[i], p->binds[j].target) &&
+				  (!p->binds[j].rdonly || !w);
+		if (covered)
+			continue;
+		e = add_bind(r, p, v[i], !w);
+		ro += e >= 0 && !w;
+	}
+	free(v);
+	if (e >= 0 && p->n_binds)
+		layer_set(p, LAYER_MOUNTNS, "private /tmp, /var/tmp, /dev/shm; %zu lease path%s "
+			  "bound in (%zu read-only)", p->n_binds, p->n_binds == 1 ? "" : "s", ro);
+	return e;
 }
 
 static int plan_namespaces(struct run *r, struct plan *p)
@@ -495,6 +558,10 @@ int plan_prepare(struct run *r, struct plan *p)
 {
 	int e = make_run_dir(r, p);
 
+	/* lease paths under the private tmp: their mounts, copied for the child */
+	for (size_t i = 0; e >= 0 && i < p->n_binds; i++)
+		if ((e = ns_bind_clone(&p->binds[i], &r->err)) < 0)
+			e = fail(r, STAGE_NAMESPACES, e);
 	return e < 0 ? e : prepare_cgroup(r, p);
 }
 
@@ -502,8 +569,11 @@ void plan_free(struct plan *p)
 {
 	strv_free(p->envp);
 	strv_free(p->env_removed);
-	for (size_t i = 0; i < p->n_binds; i++)
+	for (size_t i = 0; i < p->n_binds; i++) {
 		close(p->binds[i].fd);
+		if (p->binds[i].tree >= 0)
+			close(p->binds[i].tree);
+	}
 	free(p->binds);
 	ll_plan_free(&p->ll);
 	sc_plan_free(&p->sc);

@@ -82,8 +82,8 @@ ok "limit: a run sees the host's processes in /proc (no PID namespace)" \
 # ---- documented limits: unix sockets ------------------------------------------------
 PY=/usr/bin/python3
 if [ -x $PY ]; then
-	# not under /tmp: the run has a private one
-	SOCK=$T/calyx-docs-$$.sock
+	# not under /tmp (nor the test prefix, which may be): the run has a private one
+	SOCK=/run/calyx-test-docs-$$.sock
 	rm -f "$SOCK"
 	bg $PY -c "import socket, time, os
 s = socket.socket(socket.AF_UNIX); s.bind('$SOCK'); os.chmod('$SOCK', 0o777); s.listen(8)
@@ -108,6 +108,7 @@ except OSError as e:
 	x=$(try "@calyx-host-abstract-$$")
 	ok "an abstract unix socket outside the run is not reachable ($x)" \
 		sh -c "[ \"\${1#refused}\" != \"\$1\" ]" _ "$x"
+	rm -f "$SOCK"
 else
 	not_ok "python3 is installed" "the unix socket checks need /usr/bin/python3"
 fi

@@ -23,6 +23,40 @@ ok "inside, /tmp is private: the host's /tmp is not seen" \
 	sh -c "touch /tmp/calyx-host-marker; [ \"\$(as_alice '$LEASEXEC' -q -l '$ID' -- /bin/sh -c 'ls /tmp' 2>/dev/null)\" = '' ]"
 rm -f /tmp/calyx-host-marker
 
+# lease paths under a private tmp dir are bound into it: the same directory
+# or file, writable only where the lease says rw (the private tmp's own
+# write rule would otherwise reach them), and nothing else of the host's /tmp
+TB=/tmp/calyx-bind-$$
+TF=/tmp/calyx-bindf-$$.txt
+install -d -o $ALICE -m 700 "$TB" "$TB/sub"
+echo host-side > "$TB/ro.txt" && echo host-file > "$TF" && chown $ALICE "$TB/ro.txt" "$TF"
+touch /tmp/calyx-host-marker
+TBL=$(issue --user $ALICE --cmd /bin/sh --ro "$TB" --rw "$TB/sub" --ro "$TF" --ttl 5m)
+out=$(as_alice "$LEASEXEC" -q -l "$TBL" -- /bin/sh -c \
+	"echo inside > $TB/sub/new && cat $TB/ro.txt $TF && ls -A /tmp" 2>"$WORK/bind.err")
+rc=$?
+ok "lease paths under /tmp are bound into the private /tmp: the run works (exit $rc$(head -c 200 "$WORK/bind.err" | tr '\n' ' '))" \
+	test "$rc" -eq 0
+ok "a write in the rw dir (inside a ro one) lands in the host's directory" \
+	test "$(cat "$TB/sub/new" 2>/dev/null)" = inside
+ok "the ro dir's file and the ro file are there, with their content" \
+	test "$(printf '%s\n' "$out" | grep -c '^host-\(side\|file\)$')" -eq 2
+ok "the rest of the host's /tmp stays hidden (only the lease's paths)" \
+	sh -c "! printf '%s\n' \"\$1\" | grep -q calyx-host-marker" _ "$out"
+for f in "$TB/ro.txt" "$TF" "$TB/made-inside"; do
+	as_alice "$LEASEXEC" -q -l "$TBL" -- /bin/sh -c "echo x > $f && echo wrote" \
+		>"$WORK/bind-ro.out" 2>"$WORK/bind-ro.err"
+	ok "a ro path stays read-only inside, though alice owns it: $f ($(tail -n1 "$WORK/bind-ro.err"))" \
+		sh -c "! grep -q wrote '$WORK/bind-ro.out' && grep -q 'Read-only file system' '$WORK/bind-ro.err'"
+done
+ok "the host's files are unchanged, nothing made" \
+	test "$(cat "$TB/ro.txt" "$TF")" = "host-side
+host-file" -a ! -e "$TB/made-inside"
+plan=$(as_alice "$LEASEXEC" -n -l "$TBL" -- /bin/sh 2>/dev/null | grep '^ *mountns')
+ok "the plan says what is bound ($plan)" \
+	sh -c "printf '%s\n' \"\$1\" | grep -q '3 lease paths bound in (2 read-only)'" _ "$plan"
+rm -rf "$TB" "$TF" /tmp/calyx-host-marker
+
 # network none: a listener on the host's loopback is unreachable
 bg "$PROBE" listen 18181 60 >/dev/null
 wait_for 30 sh -c "ss -ltn 2>/dev/null | grep -q 18181 || [ \"\$('$PROBE' connect 127.0.0.1 18181)\" = ok ]"
