@@ -8,12 +8,8 @@
 #   sn_start            # daemon up and answering
 #   sn_run ID -- CMD... # a run through sn-helper (fake supervisor); summary in $SN_TMP/ID.sum
 #
-# Timing.  A bound the product promises ("killed within 1 s") is written as it
-# is on real hardware and checked against bound_ms, which multiplies it by
-# CALYX_TIME_SCALE: 1 (the default) on a host or under KVM; tests/vm/run sets
-# more under TCG emulation, where everything runs many times slower (see
-# tests/vm/README.md); bound_desc says both in the TAP line.  wait_for's
-# timeouts scale the same way.  State a test
+# Timing.  Bounds scale with CALYX_TIME_SCALE (bound_ms, bound_desc: see
+# tests/lib.sh), and so do wait_for's timeouts.  State a test
 # checks is kept alive until checked (a run waits for a file, sn_registered
 # waits for the daemon to list it), never just given more time.
 #
@@ -35,16 +31,10 @@ SN_BPFFS=/sys/fs/bpf/calyx-test
 SN_PID=
 SN_BG=
 SN_V1=
-SN_SCALE=${CALYX_TIME_SCALE:-1}
+SN_SCALE=$TIME_SCALE
 SN_DISK=${CALYX_DISK_DIR:-$CALYX_TESTROOT}
 
 sn_setup() {
-	case $SN_SCALE in
-	'' | *[!0-9]* | 0*)
-		echo "Bail out! CALYX_TIME_SCALE=\"$SN_SCALE\": expected a positive integer"
-		exit 1
-		;;
-	esac
 	need_root
 	[ -x "$SN_DAEMON" ] || skip_all "calyx-sentinel is not built (configure: no clang, bpftool or BTF)"
 	[ -r /sys/kernel/btf/vmlinux ] || skip_all "no kernel BTF"
@@ -158,21 +148,6 @@ sn_registered() {
 	for id in "$@"; do
 		printf '%s\n' "$ids" | grep -qxF "$id-$$" || return 1
 	done
-}
-
-# The bound of a timing test: bound_ms MS prints MS times CALYX_TIME_SCALE.
-bound_ms() {
-	echo $(($1 * SN_SCALE))
-}
-
-# How a bound reads in a test's description: "< 1000 ms", or under
-# emulation "< 10000 ms = 1000 ms x CALYX_TIME_SCALE 10".
-bound_desc() {
-	if [ "$SN_SCALE" -eq 1 ]; then
-		echo "< $1 ms"
-	else
-		echo "< $(bound_ms "$1") ms = $1 ms x CALYX_TIME_SCALE $SN_SCALE"
-	fi
 }
 
 # Milliseconds since a $(date +%s%N) stamp: ms_since START
