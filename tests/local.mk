@@ -36,5 +36,6 @@ EXTRA_DIST += tests/lib.sh
 # The unprivileged unit tests alone (for sanitizer builds: no setuid binary,
 # no BPF): make check-unit
 check-unit:
-	$(MAKE) $(AM_MAKEFLAGS) check TESTS="$(UNIT_TESTS) $(AUDIT_TESTS) tests/unit/calyx_verify.sh"
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS="$(UNIT_TESTS) $(AUDIT_TESTS) tests/unit/calyx_verify.sh \
+	  tests/unit/calyx_policy.sh"
 .PHONY: check-unit

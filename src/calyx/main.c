@@ -27,6 +27,7 @@ static const char synopsis[] =
 	"  lease issue|sign|verify|show|list|revoke    manage leases\n"
 	"  audit verify|show                           check and read the audit trail\n"
 	"  run list|show                               artifacts of past runs\n"
+	"  policy check [FILE]                         check a policy as leasexec reads it\n"
 	"  killswitch on|off|status                    stop every run, refuse new ones\n"
 	"  sentinel status                             the eBPF sentinel and live runs\n"
 	"  version                                     print the version\n"
@@ -206,6 +207,7 @@ static const struct {
 	{ "key", cmd_key },
 	{ "lease", cmd_lease },
 	{ "run", cmd_run },
+	{ "policy", cmd_policy },
 	{ "killswitch", cmd_killswitch },
 	{ "sentinel", cmd_sentinel },
 	{ "version", cmd_version },

@@ -50,7 +50,9 @@ CC=$S/contrib/bash-completion/calyx
 RUN=$(as_alice "$LEASEXEC" -q -l "$ID" -- echo x >/dev/null 2>&1; last_run)
 c=$(complete_as root "$CC" "calyx ''" "$CALYX")
 ok "completion: calyx offers its commands" sh -c \
-	"[ \"\$(printf '%s\n' \"\$1\" | sort | tr '\n' ' ')\" = 'audit init key killswitch lease run sentinel version ' ]" _ "$c"
+	"[ \"\$(printf '%s\n' \"\$1\" | sort | tr '\n' ' ')\" = 'audit init key killswitch lease policy run sentinel version ' ]" _ "$c"
+c=$(complete_as root "$CC" "calyx policy check ''" "$CALYX")
+ok "completion: calyx policy check offers file names" test -n "$c"
 c=$(complete_as root "$CC" "calyx lease ''" "$CALYX")
 ok "completion: calyx lease offers issue sign verify show list revoke" \
 	test "$(printf '%s\n' "$c" | sort | tr '\n' ' ')" = "issue list revoke show sign verify "

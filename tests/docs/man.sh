@@ -57,9 +57,11 @@ CALYX_T=$B/tests/bin/calyx
 m=$("$LEASEXEC_T" --help 2>&1 | opts_of | missing leasexec.1)
 ok "leasexec(1) documents every option of leasexec --help" test -z "$m"
 [ -n "$m" ] && diag "missing: $m"
+# the commands, from calyx --help itself
+CMDS=$("$CALYX_T" --help 2>&1 | awk '/^  [a-z]/ { print $1 }')
 {
 	"$CALYX_T" --help
-	for c in init key lease audit run killswitch sentinel; do "$CALYX_T" $c --help; done
+	for c in $CMDS; do [ "$c" = version ] || "$CALYX_T" $c --help; done
 } 2>&1 | opts_of > "$TMPD/calyx.opts"
 m=$(missing calyx.8 < "$TMPD/calyx.opts")
 ok "calyx(8) documents every option of calyx's --help ($(wc -l < "$TMPD/calyx.opts") options)" test -z "$m"
@@ -69,10 +71,11 @@ if [ -x "$B/tests/bin/calyx-sentinel" ]; then
 	ok "calyx-sentinel(8) documents every option of calyx-sentinel --help" test -z "$m"
 	[ -n "$m" ] && diag "missing: $m"
 fi
-for c in init key lease audit run killswitch sentinel version; do
+for c in $CMDS; do
 	text calyx.8 | grep -q "calyx $c" || printf '%s ' "$c"
 done > "$TMPD/cmds"
-ok "calyx(8) has every command of calyx --help" test ! -s "$TMPD/cmds"
+ok "calyx(8) has every command of calyx --help ($(echo $CMDS))" \
+	test -n "$CMDS" -a ! -s "$TMPD/cmds"
 
 # ---- every field of the schemas is documented --------------------------------------
 fields() { jq -r '[.. | objects | .properties? // empty | keys[]] | unique[]' "$S/policies/$1"; }

@@ -14,8 +14,8 @@ regen-fixtures: tests/unit/mkfixtures$(EXEEXT)
 	./tests/unit/mkfixtures '$(top_srcdir)/tests/data'
 .PHONY: regen-fixtures
 
-TESTS += tests/unit/calyx_verify.sh
-EXTRA_DIST += tests/unit/calyx_verify.sh
+TESTS += tests/unit/calyx_verify.sh tests/unit/calyx_policy.sh
+EXTRA_DIST += tests/unit/calyx_verify.sh tests/unit/calyx_policy.sh
 
 if HAVE_CHECK
 UNIT_TESTS = \
