@@ -77,7 +77,9 @@ struct ns_mount_attr {
 
 int ns_bind_clone(struct ns_bind *b, struct calyx_err *err)
 {
-	struct ns_mount_attr a = { .attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV };
+	/* a slave, as every other mount of the run: nothing it mounts reaches the host */
+	struct ns_mount_attr a = { .attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+				   .propagation = MS_SLAVE };
 	long fd = syscall(SYS_open_tree, b->fd, "",
 			  (unsigned)(OPEN_TREE_CLONE | O_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE));
 
