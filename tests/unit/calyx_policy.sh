@@ -92,4 +92,4 @@ ok "the installed policy, world-writable: refused, exit 1 ($err)" \
 install -m 0644 -o 0 -g 0 "$WORK/deny.json" "$ETC/policy.json"
 check
 ok "the installed policy with an unknown deny name: exit 1" test "$rc" -eq 1
-tap_done
+tap_end
