@@ -44,17 +44,21 @@ ok "with everything restored, the lease runs" \
 
 # job control: ^Z stops the run and the supervisor; SIGCONT resumes both
 (cd "$WORK" && exec "$PROBE" pgrp-exec setpriv --reuid=$ALICE --regid=$ALICE --init-groups \
-	--reset-env -- "$LEASEXEC" -q -l "$ID" -- /bin/sh -c 'sleep 1.5123; echo resumed') \
+	--reset-env -- "$LEASEXEC" -q -l "$ID" -- /bin/sh -c 'sleep 3.5123; echo resumed') \
 	> "$WORK/tstp.out" 2>/dev/null 9>&- & SUP=$!
-wait_for 50 pgrep -u $ALICE -f "sleep 1.5123" >/dev/null
-CHILD=$(pgrep -u $ALICE -f "^sleep 1.5123")
+# the sleep itself, not the shell whose command line names it
+wait_for 50 pgrep -u $ALICE -f "^sleep 3.5123" >/dev/null
+CHILD=$(pgrep -u $ALICE -f "^sleep 3.5123")
 kill -TSTP $SUP
-state() { sed -n 's/^State:\t\(.\).*/\1/p' "/proc/$1/status" 2>/dev/null; }
+state() { [ -n "$1" ] && sed -n 's/^State:\t\(.\).*/\1/p' "/proc/$1/status" 2>/dev/null; }
 wait_for 30 sh -c "[ \"\$(sed -n 's/^State:\t\(.\).*/\1/p' /proc/$SUP/status)\" = T ]"
 ok "SIGTSTP stops the supervisor ($(state $SUP))" test "$(state $SUP)" = T
-ok "... and the run's processes ($(state $CHILD))" test "$(state $CHILD)" = T
-sleep 2
-ok "a stopped run does not go on (sleep still there after its time)" test -e /proc/$CHILD
+wait_for 30 sh -c "[ \"\$(sed -n 's/^State:\t\(.\).*/\1/p' /proc/${CHILD:-0}/status 2>/dev/null)\" = T ]"
+ok "... and the run's processes (sleep ${CHILD:-not found}: $(state "$CHILD"))" test "$(state "$CHILD")" = T
+# longer than the sleep had left: had it not stopped, it would be gone
+sleep 4
+ok "a stopped run does not go on (sleep ${CHILD:-not found} still there after its time)" \
+	test -n "$CHILD" -a -e "/proc/$CHILD"
 kill -CONT $SUP
 wait $SUP; rc=$?
 ok "SIGCONT resumes both: the run finishes (exit $rc)" test $rc -eq 0

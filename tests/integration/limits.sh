@@ -45,7 +45,7 @@ left=$(pgrep -f 'sleep 100\.(111|222|333)' | tr '\n' ' ')
 ok "wall limit: no process of the run survives, the setsid double-forked grandchild included ($left)" \
 	test -z "$left"
 gp=$(cat "$WORK/gpid" 2>/dev/null)
-[ -n "$gp" ] && ok "wall limit: the grandchild's pid ($gp) is gone" sh -c "! [ -e /proc/$gp ]"
+ok "wall limit: the grandchild's pid (${gp:-not written}) is gone" sh -c "[ -n '$gp' ] && ! [ -e /proc/$gp ]"
 ok "wall limit: the kill reason is recorded" test "$(meta .outcome.kill_reason)" = wall
 ok "wall limit: the orphans were reaped by the supervisor" test "$(meta .outcome.orphans_reaped)" -ge 1
 ok "audit records exec_event.TIMEOUT" grep -q "\"run\":\"$(last_run)\".*exec_event.TIMEOUT" "$T/var/log/calyx/audit.jsonl"
