@@ -6,17 +6,17 @@
  * permissions; its owner and mode are checked once it is installed).  The
  * reader is the one leasexec uses; what only leasexec's seccomp stage would
  * find, names of system calls this architecture does not have, is checked
- * here too: an unknown name in seccomp.deny stops every run (exit 125), one
+ * here too, by leasexec's own seccomp module (linked in): an unknown name in seccomp.deny stops every run (exit 125), one
  * in seccomp.allow allows nothing.
  */
 #include "config.h"
 
 #include <fcntl.h>
-#include <seccomp.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "../leasexec/seccomp.h"
 #include "calyx.h"
 #include "paths.h"
 
@@ -36,14 +36,6 @@ static int read_draft(const char *path, struct policy *p, struct calyx_err *err)
 	if (r < 0)
 		return err_set(err, r, path, "cannot read: %s", strerror(-r));
 	return policy_parse(b.data, b.len, p, err);
-}
-
-/* The names of v that this architecture has no system call for, into bad. */
-static void unknown_names(char *const *v, struct buf *bad)
-{
-	for (; v && *v; v++)
-		if (seccomp_syscall_resolve_name(*v) == __NR_SCMP_ERROR)
-			buf_printf(bad, "%s\"%s\"", bad->len ? ", " : "", *v);
 }
 
 static int pc_check(struct cx *cx, int argc, char **argv)
@@ -82,8 +74,8 @@ static int pc_check(struct cx *cx, int argc, char **argv)
 		}
 		return cx_fail(&err, EXIT_ERR);
 	}
-	unknown_names(p.sc_deny, &deny);
-	unknown_names(p.sc_allow, &allow);
+	sc_unknown_names(p.sc_deny, &deny);
+	sc_unknown_names(p.sc_allow, &allow);
 	policy_free(&p);
 	arch = uname(&u) == 0 ? u.machine : "this architecture";
 	if (cx->json) {

@@ -73,6 +73,13 @@ static uint32_t deny_action(const struct policy *p)
 	}
 }
 
+void sc_unknown_names(char *const *v, struct buf *bad)
+{
+	for (; v && *v; v++)
+		if (seccomp_syscall_resolve_name(*v) == __NR_SCMP_ERROR)
+			buf_printf(bad, "%s\"%s\"", bad->len ? ", " : "", *v);
+}
+
 static int deny_name(scmp_filter_ctx ctx, const char *name, uint32_t act, bool must_exist,
 		     size_t *n, struct calyx_err *err)
 {

@@ -29,6 +29,12 @@ int sc_plan_build(const struct policy *p, const char *cache, bool store, struct 
 		  struct calyx_err *err);
 int sc_apply(const struct sc_plan *sc, struct calyx_err *err);
 void sc_plan_free(struct sc_plan *sc);
+/*
+ * The names of v that this architecture has no system call for, quoted and
+ * comma-separated, appended to bad (for calyx policy check, which links this
+ * file: the check is the one sc_plan_build makes).
+ */
+void sc_unknown_names(char *const *v, struct buf *bad);
 /* The built-in deny list (names), NULL-terminated, for the plan and docs. */
 extern const char *const sc_builtin_deny[];
 
