@@ -38,9 +38,27 @@ static int read_draft(const char *path, struct policy *p, struct calyx_err *err)
 	return policy_parse(b.data, b.len, p, err);
 }
 
+/* --json: one object, valid or not; the messages are the ones on stderr */
+static void print_json(const char *file, const struct calyx_err *err, const char *warning)
+{
+	_cleanup_cjson_ cJSON *o = cJSON_CreateObject();
+	_cleanup_free_ char *s = NULL;
+
+	cJSON_AddStringToObject(o, "path", file);
+	cJSON_AddBoolToObject(o, "valid", err->code == 0);
+	if (err->code) {
+		cJSON_AddStringToObject(o, "field", err->where);
+		cJSON_AddStringToObject(o, "error", err->msg[0] ? err->msg : strerror(-err->code));
+	}
+	if (warning)
+		cJSON_AddStringToObject(o, "warning", warning);
+	if ((s = cJSON_PrintUnformatted(o)))
+		printf("%s\n", s);
+}
+
 static int pc_check(struct cx *cx, int argc, char **argv)
 {
-	_cleanup_buf_ struct buf deny = { 0 }, allow = { 0 };
+	_cleanup_buf_ struct buf deny = { 0 }, allow = { 0 }, warning = { 0 };
 	struct calyx_err err = { 0 };
 	struct policy p = { 0 };
 	const char *file = NULL, *arch;
@@ -60,56 +78,26 @@ static int pc_check(struct cx *cx, int argc, char **argv)
 	r = file ? read_draft(file, &p, &err) : cx_load_policy(&p, &err);
 	if (!file)
 		file = calyx_paths.policy;
-	if (r < 0) {
-		if (cx->json) {
-			_cleanup_cjson_ cJSON *o = cJSON_CreateObject();
-			_cleanup_free_ char *s = NULL;
-
-			cJSON_AddStringToObject(o, "path", file);
-			cJSON_AddBoolToObject(o, "valid", false);
-			cJSON_AddStringToObject(o, "field", err.where);
-			cJSON_AddStringToObject(o, "error", err.msg[0] ? err.msg : strerror(-err.code));
-			if ((s = cJSON_PrintUnformatted(o)))
-				printf("%s\n", s);
-		}
-		return cx_fail(&err, EXIT_ERR);
-	}
-	sc_unknown_names(p.sc_deny, &deny);
-	sc_unknown_names(p.sc_allow, &allow);
-	policy_free(&p);
-	arch = uname(&u) == 0 ? u.machine : "this architecture";
-	if (cx->json) {
-		_cleanup_cjson_ cJSON *o = cJSON_CreateObject();
-		_cleanup_free_ char *s = NULL;
-
-		cJSON_AddStringToObject(o, "path", file);
-		cJSON_AddBoolToObject(o, "valid", deny.len == 0);
+	if (r >= 0) {
+		sc_unknown_names(p.sc_deny, &deny);
+		sc_unknown_names(p.sc_allow, &allow);
+		policy_free(&p);
+		arch = uname(&u) == 0 ? u.machine : "this architecture";
+		if (allow.len)
+			buf_printf(&warning, "policy.seccomp.allow: not system calls on %s, they "
+				   "allow nothing: %s", arch, allow.data);
 		if (deny.len) {
-			_cleanup_buf_ struct buf m = { 0 };
-
-			buf_printf(&m, "not system calls on %s: %s", arch, deny.data);
-			cJSON_AddStringToObject(o, "field", "policy.seccomp.deny");
-			cJSON_AddStringToObject(o, "error", m.data ? m.data : "");
+			r = err_set(&err, EINVAL, "policy.seccomp.deny", "not system calls on %s: %s",
+				    arch, deny.data);
+			err_hint(&err, "leasexec would refuse every run (exit 125, stage seccomp)");
 		}
-		if (allow.len) {
-			_cleanup_buf_ struct buf m = { 0 };
-
-			buf_printf(&m, "policy.seccomp.allow: not system calls on %s, they allow "
-				   "nothing: %s", arch, allow.data);
-			cJSON_AddStringToObject(o, "warning", m.data ? m.data : "");
-		}
-		if ((s = cJSON_PrintUnformatted(o)))
-			printf("%s\n", s);
 	}
-	if (allow.len)
-		fprintf(stderr, "calyx: warning: policy.seccomp.allow: not system calls on %s, "
-			"they allow nothing: %s\n", arch, allow.data);
-	if (deny.len) {
-		fprintf(stderr, "calyx: policy.seccomp.deny: not system calls on %s: %s\n", arch,
-			deny.data);
-		fprintf(stderr, "hint: leasexec would refuse every run (exit 125, stage seccomp)\n");
-		return EXIT_ERR;
-	}
+	if (cx->json)
+		print_json(file, &err, warning.len ? warning.data : NULL);
+	if (warning.len)
+		fprintf(stderr, "calyx: warning: %s\n", warning.data);
+	if (r < 0)
+		return cx_fail(&err, EXIT_ERR);
 	if (!cx->json && !cx->quiet)
 		printf("%s: valid policy\n", file);
 	return EXIT_OK;
