@@ -315,26 +315,34 @@ START_TEST(seal_mac_per_format)
 }
 END_TEST
 
+/* The key state holds K_s, derived from K_0; the previous key (prev) is no
+ * longer anywhere in the file.  prev becomes K_s. */
+static void assert_key_at(int s, uint8_t prev[32])
+{
+	uint8_t k[32], want[32];
+	int64_t epoch;
+	char hex[65], *state;
+
+	state_key(T.key, k, &epoch);
+	ck_assert_int_eq(epoch, s);
+	evolve_to(T.k0, 0, s, want);
+	ck_assert_mem_eq(k, want, 32);
+	sig_hex(prev, 32, hex);
+	state = slurp(T.key);
+	ck_assert_ptr_null(strstr(state, hex));
+	free(state);
+	memcpy(prev, k, 32);
+}
+
 START_TEST(key_evolves_old_key_erased)
 {
-	uint8_t k[32], want[32], prev[32];
-	int64_t epoch;
+	uint8_t prev[32];
 	struct stat st;
-	char hex[65], *state;
 
 	memcpy(prev, T.k0, 32);
 	for (int s = 1; s <= 3; s++) {
 		append_n(2, true);
-		state_key(T.key, k, &epoch);
-		ck_assert_int_eq(epoch, s);
-		evolve_to(T.k0, 0, s, want);
-		ck_assert_mem_eq(k, want, 32);
-		/* the previous key is no longer anywhere in the file */
-		sig_hex(prev, 32, hex);
-		state = slurp(T.key);
-		ck_assert_ptr_null(strstr(state, hex));
-		free(state);
-		memcpy(prev, k, 32);
+		assert_key_at(s, prev);
 	}
 	ck_assert_int_eq(stat(T.key, &st), 0);
 	ck_assert_int_eq(st.st_size, 1024);
@@ -347,12 +355,10 @@ END_TEST
  * waits for it), with the same result as evolving in line. */
 START_TEST(key_evolves_behind)
 {
-	uint8_t k[32], want[32], prev[32];
+	uint8_t prev[32];
 	struct audit_event ev = { .type = "exec_event.EXITED" };
 	struct audit_result res;
 	struct calyx_err err = { 0 };
-	int64_t epoch;
-	char hex[65], *state;
 
 	T.ctx.evolve_behind = true;
 	memcpy(prev, T.k0, 32);
@@ -374,15 +380,7 @@ START_TEST(key_evolves_behind)
 		}
 		ck_assert_int_eq(audit_wait(&err), 0);
 		ck_assert_int_eq(audit_wait(&err), 0); /* nothing left to wait for */
-		state_key(T.key, k, &epoch);
-		ck_assert_int_eq(epoch, s);
-		evolve_to(T.k0, 0, s, want);
-		ck_assert_mem_eq(k, want, 32);
-		sig_hex(prev, 32, hex);
-		state = slurp(T.key);
-		ck_assert_ptr_null(strstr(state, hex));
-		free(state);
-		memcpy(prev, k, 32);
+		assert_key_at(s, prev);
 	}
 	/* an append while an evolution is under way waits for it first */
 	ck_assert_int_eq(audit_append(&T.ctx, &ev, 1, true, &res, &err), 0);
