@@ -29,8 +29,10 @@ B=$CALYX_BUILDDIR
 LEASEXEC=$T/bin/leasexec
 CALYX=$B/tests/bin/calyx
 PROBE=$T/bin/probe
-ALICE=calyx-alice
-BOB=calyx-bob
+# Test users: CALYX_TEST_USERS names a prefix, so that two build trees on one
+# host can run their integration suites side by side (calyx: calyx-alice, ...)
+ALICE=${CALYX_TEST_USERS:-calyx}-alice
+BOB=${CALYX_TEST_USERS:-calyx}-bob
 HOST=$(hostname)
 
 setup_users() {

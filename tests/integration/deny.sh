@@ -23,7 +23,7 @@ expect_denied "a working directory the lease does not allow" "does not allow wor
 
 # a forged lease: one byte of the body changed in a copy alice can read
 cp "$L/$ID.json" "$WORK/forged.json"
-sed -i 's/"subject":"calyx-alice"/"subject":"calyx-alicf"/' "$WORK/forged.json"
+sed -i "s/\"subject\":\"$ALICE\"/\"subject\":\"${ALICE%e}f\"/" "$WORK/forged.json"
 chown $ALICE "$WORK/forged.json"
 expect_denied "a lease whose body was changed after signing" "does not verify" \
 	as_alice "$LEASEXEC" -f "$WORK/forged.json" -- echo x
