@@ -18,6 +18,7 @@
 
 #include "apply.h"
 #include "compat.h"
+#include "pty.h"
 
 #ifndef AT_EMPTY_PATH
 #define AT_EMPTY_PATH 0x1000
@@ -116,6 +117,10 @@ _Noreturn void apply_child(const struct plan *p, const struct child_io *io)
 		err_set(&err, errno, "setsid", "%s", strerror(errno));
 		child_fail(io, STAGE_SETSID, &err);
 	}
+	/* 4b. --pty: the run's own terminal becomes the controlling terminal of the new
+	 *     session (only a session leader without one can acquire it) and fds 0-2 */
+	if (io->pty_fd >= 0 && pty_child_attach(io->pty_fd, &err) < 0)
+		child_fail(io, STAGE_PTY, &err);
 	/* 5. identity: groups, gid, uid (and caps for run_as root), verified */
 	if (priv_switch(&p->id, &err) < 0)
 		child_fail(io, STAGE_IDS, &err);

@@ -48,9 +48,19 @@ int art_open_logs(struct run *r, const struct plan *p, int *out, int *err)
 	return 0;
 }
 
+int art_open_cast(struct run *r, const struct plan *p, int *fd)
+{
+	*fd = create_file(r, p, "session.cast");
+	if (*fd >= 0)
+		return 0;
+	r->stage = STAGE_ARTIFACTS;
+	return err_set(&r->err, -*fd, p->run_dir, "cannot create session.cast: %s",
+		       strerror(-*fd));
+}
+
 void art_discard(const struct plan *p)
 {
-	static const char *const files[] = { "stdout.log", "stderr.log" };
+	static const char *const files[] = { "stdout.log", "stderr.log", "session.cast" };
 	_cleanup_close_ int dfd = open(p->run_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
 	if (dfd < 0)
@@ -126,6 +136,28 @@ static cJSON *usage_json(const struct plan *p, const struct sup *s)
 	add_num(u, "io_read_bytes", cs.io_read_bytes);
 	add_num(u, "io_write_bytes", cs.io_write_bytes);
 	return u;
+}
+
+/* --pty: the terminal, and the recording of everything it showed. */
+static cJSON *terminal_json(const struct plan *p, const struct sup *s)
+{
+	cJSON *o = cJSON_CreateObject(), *rec;
+	const struct cast *c = &s->pty->cast;
+
+	cJSON_AddBoolToObject(o, "pty", true);
+	cJSON_AddNumberToObject(o, "cols", s->pty->cols);
+	cJSON_AddNumberToObject(o, "rows", s->pty->rows);
+	cJSON_AddBoolToObject(o, "caller_tty", p->pty_caller_tty);
+	cJSON_AddStringToObject(o, "term", p->term);
+	rec = cJSON_AddObjectToObject(o, "recording");
+	cJSON_AddStringToObject(rec, "file", "session.cast");
+	cJSON_AddStringToObject(rec, "format", "asciicast v2");
+	cJSON_AddNumberToObject(rec, "bytes", (double)c->bytes);
+	cJSON_AddNumberToObject(rec, "events", (double)c->events);
+	cJSON_AddBoolToObject(rec, "input", c->with_input);
+	cJSON_AddBoolToObject(rec, "truncated", c->truncated);
+	cJSON_AddStringToObject(rec, "sha256", c->sha_hex);
+	return o;
 }
 
 static cJSON *stream_json(const struct stream *st, bool capture)
@@ -230,7 +262,9 @@ int art_finish(struct run *r, const struct plan *p, const struct sup *s,
 	cJSON_AddItemToObject(m, "kernel", kernel_json(p));
 	cJSON_AddItemToObject(m, "usage", usage_json(p, s));
 	cJSON_AddItemToObject(m, "stdout", stream_json(&s->out[0], p->capture));
-	cJSON_AddItemToObject(m, "stderr", stream_json(&s->out[1], p->capture));
+	cJSON_AddItemToObject(m, "stderr", stream_json(&s->out[1], p->capture && !s->pty));
+	if (s->pty)
+		cJSON_AddItemToObject(m, "terminal", terminal_json(p, s));
 	cJSON_AddItemToObject(m, "sentinel", sentinel ? sentinel : cJSON_CreateObject());
 	audit = cJSON_AddObjectToObject(m, "audit");
 	cJSON_AddNumberToObject(audit, "first_seq", (double)ar->first_seq);

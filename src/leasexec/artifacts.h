@@ -8,6 +8,8 @@
 #include "supervise.h"
 
 int art_open_logs(struct run *r, const struct plan *p, int *out, int *err);
+/* --pty: session.cast, the recording of the run's terminal. */
+int art_open_cast(struct run *r, const struct plan *p, int *fd);
 /* The run never started (its failure is in the audit log): remove its directory. */
 void art_discard(const struct plan *p);
 cJSON *art_outcome_json(const struct sup *s, int exit_code);

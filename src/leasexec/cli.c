@@ -11,13 +11,14 @@
 #include "cli.h"
 
 const char cli_usage[] =
-	"usage: leasexec (-l|--lease) ID [-n] [-q] [--json] [--] COMMAND [ARG]...\n"
-	"       leasexec (-f|--lease-file) FILE [-n] [-q] [--json] [--] COMMAND [ARG]...\n"
+	"usage: leasexec (-l|--lease) ID [-t] [-n] [-q] [--json] [--] COMMAND [ARG]...\n"
+	"       leasexec (-f|--lease-file) FILE [-t] [-n] [-q] [--json] [--] COMMAND [ARG]...\n"
 	"       leasexec -L [--json]\n"
 	"       leasexec --help | --version\n"
 	"\n"
 	"  -l, --lease ID        use lease ID from the lease store\n"
 	"  -f, --lease-file FILE use the lease in FILE (read with your permissions)\n"
+	"  -t, --pty             run the command in its own terminal (recorded: calyx run replay)\n"
 	"  -n, --dry-run         verify and check, print the plan that would be enforced, stop\n"
 	"  -L, --list            list the leases you can use now\n"
 	"      --json            machine-readable output for -n and -L\n"
@@ -33,6 +34,7 @@ int cli_parse(int argc, char **argv, struct cli *c, struct calyx_err *err)
 		{ "lease", required_argument, NULL, 'l' },
 		{ "lease-file", required_argument, NULL, 'f' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "pty", no_argument, NULL, 't' },
 		{ "list", no_argument, NULL, 'L' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -45,11 +47,12 @@ int cli_parse(int argc, char **argv, struct cli *c, struct calyx_err *err)
 	memset(c, 0, sizeof(*c));
 	opterr = 0;
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "+l:f:nLqhV", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "+l:f:tnLqhV", opts, NULL)) != -1) {
 		switch (o) {
 		case 'l': c->lease_id = optarg; break;
 		case 'f': c->lease_file = optarg; break;
 		case 'n': c->dry_run = true; break;
+		case 't': c->pty = true; break;
 		case 'L': c->list = true; break;
 		case 'j': c->json = true; break;
 		case 'q': c->quiet = true; break;
@@ -63,7 +66,7 @@ int cli_parse(int argc, char **argv, struct cli *c, struct calyx_err *err)
 		}
 	}
 	if (c->list) {
-		if (c->lease_id || c->lease_file || c->dry_run || optind < argc)
+		if (c->lease_id || c->lease_file || c->dry_run || c->pty || optind < argc)
 			return err_set(err, EINVAL, "usage", "-L takes no lease and no command");
 		return 0;
 	}

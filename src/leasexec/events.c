@@ -108,6 +108,8 @@ static cJSON *verified_json(const struct run *r, bool dry)
 	cJSON_AddStringToObject(d, "command", r->dec.cmd_path);
 	if (r->dec.profile)
 		cJSON_AddStringToObject(d, "profile", r->dec.profile->name);
+	if (r->auth[0])
+		cJSON_AddStringToObject(d, "auth", r->auth);
 	if (dry)
 		cJSON_AddBoolToObject(d, "dry_run", true);
 	return d;
@@ -157,7 +159,12 @@ int ev_end(struct run *r, const struct plan *p, const struct sup *s, int exit_co
 	cJSON_AddNumberToObject(d, "duration_ms", (double)(s->end_ms - s->start_ms));
 	if (p->capture) {
 		cJSON_AddStringToObject(d, "stdout_sha256", s->out[0].sha_hex);
-		cJSON_AddStringToObject(d, "stderr_sha256", s->out[1].sha_hex);
+		if (!s->pty)
+			cJSON_AddStringToObject(d, "stderr_sha256", s->out[1].sha_hex);
+	}
+	if (s->pty && s->started) {
+		cJSON_AddStringToObject(d, "session_sha256", s->pty->cast.sha_hex);
+		cJSON_AddBoolToObject(d, "session_input", s->pty->cast.with_input);
 	}
 	return append(r, &ev, 1, true, ar);
 }

@@ -55,6 +55,8 @@ enum stage {
 	STAGE_EXEC,
 	STAGE_SENTINEL,
 	STAGE_SUPERVISE,
+	STAGE_PTY,
+	STAGE_AUTH,
 	STAGE__MAX,
 };
 
@@ -91,6 +93,7 @@ struct cli {
 	bool quiet;
 	bool help;
 	bool version;
+	bool pty;    /* -t, --pty: run the command in its own pseudo-terminal */
 	char **argv; /* the command and its arguments */
 };
 
@@ -114,6 +117,7 @@ struct run {
 	bool cmd_script;
 	int64_t use;             /* which use of the lease this run is */
 	char run_id[48];
+	char auth[32];           /* how the caller authenticated: "", "pam", "pam timestamp" */
 	enum stage stage;        /* where a failure happened */
 	struct calyx_err err;
 };

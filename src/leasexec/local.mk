@@ -13,6 +13,7 @@ LEASEXEC_SOURCES = \
 	src/leasexec/apply.c src/leasexec/apply.h \
 	src/leasexec/supervise.c src/leasexec/supervise.h \
 	src/leasexec/output.c src/leasexec/output.h \
+	src/leasexec/pty.c src/leasexec/pty.h \
 	src/leasexec/events.c src/leasexec/events.h \
 	src/leasexec/artifacts.c src/leasexec/artifacts.h \
 	src/leasexec/attribution.c src/leasexec/attribution.h \

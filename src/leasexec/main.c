@@ -29,7 +29,7 @@ const char *stage_name(enum stage s)
 		"none", "hygiene", "privileges", "configuration", "load", "verify", "state",
 		"command", "plan", "audit", "artifacts", "cgroup", "fork", "namespaces", "mounts",
 		"network", "rlimits", "setsid", "ids", "no_new_privs", "landlock", "seccomp",
-		"exec", "sentinel", "supervise",
+		"exec", "sentinel", "supervise", "pty", "auth",
 	};
 
 	return (unsigned)s < STAGE__MAX ? names[s] : "?";
@@ -133,18 +133,26 @@ static int launch(struct run *r, struct plan *p)
 	struct audit_result ar = { 0 };
 	struct attribution a = { 0 };
 	struct sup s;
-	int out = -1, err = -1, code;
+	int out = -1, err = -1, cast = -1, code;
 
-	if (art_open_logs(r, p, &out, &err) < 0) {
+	if (art_open_logs(r, p, &out, &err) < 0 || (p->pty && art_open_cast(r, p, &cast) < 0)) {
+		if (cast < 0 && out >= 0) {
+			close(out);
+			close(err);
+		}
 		art_discard(p);
 		return failed(r, EXIT_FAILED);
 	}
 	if (sup_spawn(r, p, &s, out, err) < 0) {
-		r->stage = STAGE_FORK;
+		if (cast >= 0)
+			close(cast);
+		if (r->stage != STAGE_PTY)
+			r->stage = STAGE_FORK;
 		sup_free(&s);
 		art_discard(p);
 		return failed(r, EXIT_FAILED);
 	}
+	s.cast_fd = cast; /* the relay takes it when the run starts */
 	if (!s.placed && p->cg_made && cg_attach_v2(&p->cg, s.pid, &r->err) < 0) {
 		r->stage = STAGE_CGROUP;
 		sup_abort(p, &s);

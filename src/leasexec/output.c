@@ -166,6 +166,17 @@ int out_pump(struct stream *s)
 	return 0;
 }
 
+void out_feed(struct stream *s, const char *p, size_t n)
+{
+	keep(s, p, n);
+	pass(s, p, n);
+}
+
+size_t out_room(const struct stream *s)
+{
+	return OUT_PENDING_MAX - s->pend_len;
+}
+
 bool out_wants_read(const struct stream *s)
 {
 	return s->in >= 0 && s->pend_len < OUT_PENDING_MAX;

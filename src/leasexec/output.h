@@ -46,6 +46,10 @@ int out_pump(struct stream *s);
 /* The caller's sink is writable: push pending bytes. */
 void out_flush(struct stream *s);
 bool out_wants_read(const struct stream *s);
+/* Bytes that did not come from the stream's own pipe (the pty relay): keep and pass. */
+void out_feed(struct stream *s, const char *p, size_t n);
+/* Room for more before the caller's pending bytes would overflow. */
+size_t out_room(const struct stream *s);
 bool out_wants_write(const struct stream *s);
 /* At the end: drain the pipe, flush what the caller can take within ms, hash. */
 void out_finish(struct stream *s, int ms);

@@ -134,6 +134,36 @@ static bool env_has(char *const *v, const char *name)
 	return false;
 }
 
+/* A terminal type is a name, never a path or a format (terminfo lookups). */
+static bool term_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 48)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || strchr("-+._", s[i])))
+			return false;
+	return true;
+}
+
+/* --pty or lease "pty": a terminal of its own; TERM from the caller if it is a plain name. */
+static void plan_terminal(struct run *r, struct plan *p)
+{
+	p->pty_caller_tty = isatty(0);
+	p->pty = r->cli.pty || r->lease.pty == PTY_ON || (r->lease.pty == PTY_AUTO &&
+							   p->pty_caller_tty);
+	p->record_input = p->pty && (r->lease.record_input || r->policy.record_input);
+	p->pam_session = r->policy.pam_session;
+	if (!p->pty)
+		return;
+	str_copy(p->term, sizeof(p->term), "xterm");
+	for (char **v = r->caller.env; v && *v; v++)
+		if (strncmp(*v, "TERM=", 5) == 0 && term_name_ok(*v + 5))
+			str_copy(p->term, sizeof(p->term), *v + 5);
+}
+
 static int plan_env(struct run *r, struct plan *p)
 {
 	size_t n = 0, nr = 0;
@@ -171,6 +201,10 @@ static int plan_env(struct run *r, struct plan *p)
 	snprintf(kv, sizeof(kv), "LEASEXEC_LEASE=%s", r->lease.id);
 	if (e == 0)
 		e = env_put(&p->envp, &n, kv);
+	if (e == 0 && p->pty && !env_has(p->envp, "TERM")) {
+		snprintf(kv, sizeof(kv), "TERM=%s", p->term);
+		e = env_put(&p->envp, &n, kv);
+	}
 	return e < 0 ? fail(r, STAGE_PLAN, err_set(&r->err, ENOMEM, "env", "out of memory")) : 0;
 }
 
@@ -431,6 +465,9 @@ static int plan_landlock(struct run *r, struct plan *p)
 	/* the command itself, which may live outside every other rule */
 	if ((e = ll_plan_add(&p->ll, p->cmd_path, LL_EXEC, false, &r->err)) < 0)
 		return fail(r, STAGE_PLAN, e);
+	/* its own terminal by its generic name (less, getpass and editors open it) */
+	if (p->pty && (e = ll_plan_add(&p->ll, "/dev/tty", LL_RW_DEV, false, &r->err)) < 0)
+		return fail(r, STAGE_PLAN, e);
 	for (int t = 0; t < NS_TMP_DIRS; t++)
 		if (p->tmp[t] && (e = ll_plan_add(&p->ll, ns_tmp_dirs[t], LL_RW, true, &r->err)) < 0)
 			return fail(r, STAGE_PLAN, e);
@@ -490,6 +527,7 @@ int plan_compute(struct run *r, struct plan *p)
 	p->umask = r->caller.umask;
 	p->cwd = r->caller.cwd;
 	p->net = r->lease.net;
+	plan_terminal(r, p);
 	if ((e = plan_identity(r, p)) < 0 || (e = plan_env(r, p)) < 0)
 		return e;
 	plan_cgroup(r, p);

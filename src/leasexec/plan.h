@@ -64,6 +64,12 @@ struct plan {
 	uint64_t expiry_at_ms;      /* monotonic deadline of expiry: kill; 0: none */
 	uint64_t output_cap;        /* bytes per stream kept in the artifacts; 0: unlimited */
 	bool capture;
+	/* interactive use (pty.c) */
+	bool pty;                   /* the run gets its own pseudo-terminal */
+	bool pty_caller_tty;        /* the caller's stdin is a terminal: raw mode, its size */
+	bool record_input;          /* keystrokes go into session.cast too */
+	char term[64];              /* TERM of the run in pty mode */
+	bool pam_session;           /* a PAM session for run_as around the run */
 	enum net_mode net;
 	char run_dir[PATH_MAX];
 };

@@ -83,8 +83,8 @@ static int make_pipes(struct plan *p, int go[2], int rep[2], int out[2], int err
 	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(rep, O_CLOEXEC) < 0)
 		return -errno;
 	out[0] = out[1] = err[0] = err[1] = -1;
-	if (!p->capture)
-		return 0;
+	if (!p->capture || p->pty)
+		return 0; /* with a pty the run writes to its terminal */
 	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
 		return -errno;
 	/* bigger pipes: fewer wakeups when a run writes a lot */
@@ -101,16 +101,48 @@ static void close_pair(int fds[2])
 	fds[0] = fds[1] = -1;
 }
 
+/* --pty: the pair, before clone; the stream of the terminal's output. */
+static int spawn_pty(struct run *r, struct plan *p, struct sup *s)
+{
+	struct pty_opts o = { .uid = p->id.uid, .caller_tty = p->pty_caller_tty };
+
+	s->pty = calloc(1, sizeof(*s->pty));
+	if (!s->pty)
+		return err_set(&r->err, ENOMEM, "pty", "out of memory");
+	if (pty_open(s->pty, &o, &r->err) < 0) {
+		r->stage = STAGE_PTY;
+		return -1;
+	}
+	return 0;
+}
+
+/* With a pty, the output comes through the relay, captured or not. */
+static int pty_streams(struct run *r, struct plan *p, struct sup *s, int out_file, int err_file)
+{
+	if (!p->capture) {
+		close(out_file);
+		close(err_file);
+		out_file = err_file = -1;
+	}
+	if (out_init(&s->out[0], 1, out_file, p->output_cap, r->caller.uid, r->caller.gid) < 0 ||
+	    out_init(&s->out[1], 2, err_file, p->output_cap, r->caller.uid, r->caller.gid) < 0)
+		return err_set(&r->err, ENOMEM, "output", "out of memory");
+	pty_spawned(s->pty);
+	return 0;
+}
+
 int sup_spawn(struct run *r, struct plan *p, struct sup *s, int out_file, int err_file)
 {
 	int go[2], rep[2], out[2], err[2], e;
 	sigset_t set;
 
 	memset(s, 0, sizeof(*s));
-	s->pidfd = s->sigfd = s->inofd = s->go_wr = s->report_rd = -1;
+	s->pidfd = s->sigfd = s->inofd = s->go_wr = s->report_rd = s->cast_fd = -1;
 	s->out[0].in = s->out[1].in = s->out[0].file = s->out[1].file = -1;
 	if ((e = make_pipes(p, go, rep, out, err)) < 0)
 		return err_set(&r->err, e, "pipe", "%s", strerror(-e));
+	if (p->pty && spawn_pty(r, p, s) < 0)
+		return -1;
 	block_signals(&set);
 	/* orphans of the run are reparented to us, not to init: we reap them */
 	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
@@ -122,7 +154,8 @@ int sup_spawn(struct run *r, struct plan *p, struct sup *s, int out_file, int er
 		return err_set(&r->err, errno, "clone", "cannot create the run's process: %s",
 			       strerror(errno));
 	if (s->pid == 0) {
-		struct child_io io = { go[0], rep[1], out[1], err[1], getppid() };
+		struct child_io io = { go[0], rep[1], out[1], err[1], s->pty ? s->pty->slave : -1,
+				       getppid() };
 
 		apply_child(p, &io);
 	}
@@ -130,7 +163,10 @@ int sup_spawn(struct run *r, struct plan *p, struct sup *s, int out_file, int er
 	s->report_rd = rep[0];
 	close(go[0]);
 	close(rep[1]);
-	if (p->capture) {
+	if (s->pty) {
+		if (pty_streams(r, p, s, out_file, err_file) < 0)
+			return -1;
+	} else if (p->capture) {
 		close(out[1]);
 		close(err[1]);
 		if (out_init(&s->out[0], 1, out_file, p->output_cap, r->caller.uid, r->caller.gid) < 0 ||
@@ -215,9 +251,13 @@ static void on_signals(struct sup *s)
 	struct signalfd_siginfo si;
 
 	while (read(s->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD && s->pty)
+			pty_check_stopped(s->pty, s->pid);
 		if (si.ssi_signo == SIGCHLD)
-			continue; /* the pidfd tells us */
-		if (s->pid > 0)
+			continue; /* the pidfd tells us of its end */
+		if (si.ssi_signo == SIGWINCH && s->pty)
+			pty_winch(s->pty); /* the kernel signals the run's foreground */
+		else if (s->pid > 0)
 			forward(s, (int)si.ssi_signo);
 	}
 }
@@ -292,7 +332,8 @@ static enum kill_reason deadline(const struct plan *p, const struct sup *s, uint
 	return KILL_NONE;
 }
 
-enum { PFD_SIG, PFD_PID, PFD_INO, PFD_OUT, PFD_ERR, PFD_SINK_OUT, PFD_SINK_ERR, PFD_N };
+enum { PFD_SIG, PFD_PID, PFD_INO, PFD_OUT, PFD_ERR, PFD_SINK_OUT, PFD_SINK_ERR, PFD_PTY,
+       PFD_N = PFD_PTY + PTY_NFDS };
 
 static void setup_pfds(struct sup *s, struct pollfd *pfd)
 {
@@ -305,6 +346,10 @@ static void setup_pfds(struct sup *s, struct pollfd *pfd)
 		pfd[PFD_SINK_OUT + i] = (struct pollfd){
 			.fd = out_wants_write(&s->out[i]) ? s->out[i].sink : -1, .events = POLLOUT };
 	}
+	for (int i = 0; i < PTY_NFDS; i++)
+		pfd[PFD_PTY + i] = (struct pollfd){ .fd = -1 };
+	if (s->pty)
+		pty_pollfds(s->pty, &pfd[PFD_PTY]);
 }
 
 static void handle_io(struct sup *s, const struct pollfd *pfd)
@@ -315,6 +360,8 @@ static void handle_io(struct sup *s, const struct pollfd *pfd)
 		if (pfd[PFD_SINK_OUT + i].revents & (POLLOUT | POLLERR | POLLHUP))
 			out_flush(&s->out[i]);
 	}
+	if (s->pty)
+		pty_io(s->pty, &pfd[PFD_PTY]);
 }
 
 static void drain_inotify(struct sup *s)
@@ -325,6 +372,17 @@ static void drain_inotify(struct sup *s)
 		;
 }
 
+/* The run exec'd: the caller's terminal goes raw, the recording starts. */
+static void start_pty(struct run *r, struct plan *p, struct sup *s)
+{
+	struct cast_header h = { .timestamp = s->start_rt.tv_sec, .title = r->run_id,
+				 .term = p->term[0] ? p->term : NULL };
+
+	if (pty_start(s->pty, &s->out[0], s->cast_fd, &h, p->output_cap, p->record_input) < 0)
+		s->pty->cast.truncated = true; /* no room for the header: noted in meta.json */
+	s->cast_fd = -1; /* the relay owns it now */
+}
+
 void sup_loop(struct run *r, struct plan *p, struct sup *s)
 {
 	uint64_t last_check = mono_now_ms();
@@ -332,6 +390,8 @@ void sup_loop(struct run *r, struct plan *p, struct sup *s)
 	enum kill_reason k;
 
 	s->revoked_mtime = 0;
+	if (s->pty)
+		start_pty(r, p, s);
 	if ((k = check_state(r, s, true)) != KILL_NONE)
 		kill_run(p, s, k);
 	while (s->pid > 0) {
@@ -366,6 +426,8 @@ void sup_loop(struct run *r, struct plan *p, struct sup *s)
 		cg_kill(&p->cg, 5000);
 	}
 	reap(s); /* the ones just killed */
+	if (s->pty)
+		pty_finish(s->pty, 2000); /* the terminal's last output; the caller's modes back */
 	for (int i = 0; i < 2; i++)
 		out_finish(&s->out[i], 2000);
 }
@@ -386,7 +448,7 @@ void sup_abort(struct plan *p, struct sup *s)
 
 void sup_free(struct sup *s)
 {
-	int *fds[] = { &s->pidfd, &s->sigfd, &s->inofd, &s->go_wr, &s->report_rd };
+	int *fds[] = { &s->pidfd, &s->sigfd, &s->inofd, &s->go_wr, &s->report_rd, &s->cast_fd };
 
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		if (*fds[i] >= 0) {
@@ -395,4 +457,8 @@ void sup_free(struct sup *s)
 		}
 	out_free(&s->out[0]);
 	out_free(&s->out[1]);
+	if (s->pty)
+		pty_free(s->pty);
+	free(s->pty);
+	s->pty = NULL;
 }

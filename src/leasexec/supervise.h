@@ -15,6 +15,7 @@
 #include "apply.h"
 #include "output.h"
 #include "plan.h"
+#include "pty.h"
 
 enum kill_reason {
 	KILL_NONE,
@@ -34,6 +35,8 @@ struct sup {
 	int go_wr;
 	int report_rd;
 	struct stream out[2];
+	struct pty_session *pty; /* --pty: the run's terminal and the relay; NULL otherwise */
+	int cast_fd;             /* --pty: session.cast, handed to the relay at the start */
 	bool placed;             /* clone put the child in its v2 node */
 	bool started;            /* the child exec'd */
 	struct child_report rep; /* when it did not */

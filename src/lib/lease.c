@@ -52,6 +52,18 @@ int net_mode_parse(const char *s, enum net_mode *ret)
 	return -EINVAL;
 }
 
+const char *pty_mode_name(enum pty_mode m)
+{
+	static const char *const names[] = { "false", "true", "auto" };
+
+	return (unsigned)m < ARRAY_SIZE(names) ? names[m] : "?";
+}
+
+const char *auth_method_name(enum auth_method m)
+{
+	return m == AUTH_PAM ? "pam" : "none";
+}
+
 const char *limit_name(enum limit_id id)
 {
 	return (unsigned)id < LIM__MAX ? limit_names[id] : "?";
@@ -682,6 +694,31 @@ static int parse_misc(const cJSON *b, struct lease *l, struct calyx_err *err)
 	return 0;
 }
 
+/* "pty": true | false | "auto"; "auth": "none" | "pam"; "record_input": bool */
+static int parse_terminal(const cJSON *b, struct lease *l, struct calyx_err *err)
+{
+	const cJSON *pty = json_member(b, "pty");
+	const char *auth = NULL;
+	int r;
+
+	l->pty = PTY_OFF;
+	if (cJSON_IsBool(pty))
+		l->pty = cJSON_IsTrue(pty) ? PTY_ON : PTY_OFF;
+	else if (cJSON_IsString(pty) && strcmp(pty->valuestring, "auto") == 0)
+		l->pty = PTY_AUTO;
+	else if (pty)
+		return err_set(err, EINVAL, "lease.pty", "must be true, false or \"auto\"");
+	if ((r = json_get_string(b, "auth", false, "lease", &auth, err)) < 0 ||
+	    (r = json_get_bool(b, "record_input", false, "lease", &l->record_input, err)) < 0)
+		return r;
+	l->auth = AUTH_NONE;
+	if (auth && strcmp(auth, "pam") == 0)
+		l->auth = AUTH_PAM;
+	else if (auth && strcmp(auth, "none") != 0)
+		return err_set(err, EINVAL, "lease.auth", "\"%s\" is not none or pam", auth);
+	return 0;
+}
+
 static int copy_signers(const struct verified_body *vb, struct lease *l, struct calyx_err *err)
 {
 	bool issuer_signed = false;
@@ -706,9 +743,10 @@ static int copy_signers(const struct verified_body *vb, struct lease *l, struct 
 int lease_from_verified(const struct verified_body *vb, struct lease *l, struct calyx_err *err)
 {
 	static const char *const keys[] = {
-		"capture", "caps", "commands", "cwd", "env", "expires_at", "expiry", "hosts",
-		"id", "intent", "issued_at", "issuer", "limits", "max_uses", "network",
-		"not_before", "paths", "profile", "run_as", "subject", "v", NULL,
+		"auth", "capture", "caps", "commands", "cwd", "env", "expires_at", "expiry",
+		"hosts", "id", "intent", "issued_at", "issuer", "limits", "max_uses", "network",
+		"not_before", "paths", "profile", "pty", "record_input", "run_as", "subject", "v",
+		NULL,
 	};
 	const cJSON *b = verified_body_json(vb);
 	int r;
@@ -719,7 +757,8 @@ int lease_from_verified(const struct verified_body *vb, struct lease *l, struct 
 	    (r = parse_run_as(b, l, err)) < 0 || (r = parse_caps(b, l, err)) < 0 ||
 	    (r = parse_commands(b, l, err)) < 0 || (r = parse_paths(b, l, err)) < 0 ||
 	    (r = parse_env(b, l, err)) < 0 || (r = parse_network(b, l, err)) < 0 ||
-	    (r = parse_misc(b, l, err)) < 0 || (r = copy_signers(vb, l, err)) < 0) {
+	    (r = parse_misc(b, l, err)) < 0 || (r = parse_terminal(b, l, err)) < 0 ||
+	    (r = copy_signers(vb, l, err)) < 0) {
 		lease_free(l);
 		return r;
 	}

@@ -30,6 +30,19 @@ enum expiry_mode {
 	EXPIRY_FINISH,
 };
 
+/* "pty": false (default), true, or "auto" (a pty when the caller's stdin is a terminal) */
+enum pty_mode {
+	PTY_OFF,
+	PTY_ON,
+	PTY_AUTO,
+};
+
+/* "auth": how the caller proves presence before the run; "pam" adds to the policy's */
+enum auth_method {
+	AUTH_NONE,
+	AUTH_PAM,
+};
+
 struct net_rule {
 	int family; /* AF_INET or AF_INET6 */
 	uint8_t addr[16];
@@ -84,6 +97,9 @@ struct lease {
 	char *profile;    /* NULL: the policy's default */
 	bool capture;
 	enum expiry_mode expiry;
+	enum pty_mode pty;
+	enum auth_method auth;
+	bool record_input; /* keystrokes go into the session recording too */
 	/* distinct trusted keys whose signatures counted */
 	size_t n_signers;
 	struct {
@@ -97,6 +113,8 @@ int lease_from_verified(const struct verified_body *vb, struct lease *ret,
 void lease_free(struct lease *l);
 
 const char *net_mode_name(enum net_mode m);
+const char *pty_mode_name(enum pty_mode m);
+const char *auth_method_name(enum auth_method m);
 int net_mode_parse(const char *s, enum net_mode *ret);
 const char *limit_name(enum limit_id id);
 /* Human form of a limit value ("2G", "1.5", "600s"). */

@@ -1,6 +1,7 @@
 # src/lib: the internal library every program links; testable without root.
 noinst_LIBRARIES += src/lib/libcalyx.a
 src_lib_libcalyx_a_SOURCES = \
+	src/lib/asciicast.c src/lib/asciicast.h \
 	src/lib/audit.c src/lib/audit.h src/lib/audit_int.h \
 	src/lib/audit_key.c src/lib/audit_rec.c src/lib/audit_verify.c \
 	src/lib/canon.c src/lib/canon.h \

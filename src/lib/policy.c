@@ -448,14 +448,48 @@ static int parse_housekeeping(const cJSON *root, struct policy *p, struct calyx_
 	return 0;
 }
 
+static const char *const auth_names[] = {
+	[AUTH_NEVER] = "none",
+	[AUTH_ALWAYS] = "pam",
+	[AUTH_RUN_AS_ROOT] = "run_as_root",
+	[AUTH_RUN_AS_OTHER] = "run_as_other",
+};
+
+const char *auth_when_name(enum auth_when a)
+{
+	return (unsigned)a < ARRAY_SIZE(auth_names) ? auth_names[a] : "?";
+}
+
+/* auth, auth_timeout (0 = every time), pam_session, record_input */
+static int parse_interactive(const cJSON *root, struct policy *p, struct calyx_err *err)
+{
+	const cJSON *t = json_member(root, "auth_timeout");
+	int a = AUTH_NEVER, r;
+
+	p->auth_timeout = 300;
+	if ((r = get_enum(root, "auth", "policy", auth_names, ARRAY_SIZE(auth_names), &a, err)) < 0 ||
+	    (r = json_get_bool(root, "pam_session", false, "policy", &p->pam_session, err)) < 0 ||
+	    (r = json_get_bool(root, "record_input", false, "policy", &p->record_input, err)) < 0)
+		return r;
+	p->auth = (enum auth_when)a;
+	if (cJSON_IsNumber(t))
+		r = json_get_int(root, "auth_timeout", false, 0, 86400, "policy", &p->auth_timeout,
+				 err);
+	else if (t)
+		r = get_duration(root, "auth_timeout", "policy", &p->auth_timeout, err);
+	if (r >= 0 && p->auth_timeout > 86400)
+		return err_set(err, EINVAL, "policy.auth_timeout", "at most one day");
+	return r < 0 ? r : 0;
+}
+
 static int parse_top(const cJSON *root, struct policy *p, struct calyx_err *err)
 {
 	static const char *const keys[] = {
-		"allow_wildcard_hosts", "approvals", "audit", "base_paths", "caps", "clock_skew",
-		"default_profile", "env_never", "hosts", "invokers", "layers", "max_lifetime",
-		"network_modes", "never_commands", "never_writable", "private_tmp", "profiles",
-		"retention", "run_as", "seccomp", "sentinel", "sentinel_deny_threshold",
-		"sentinel_fatal", "v", NULL,
+		"allow_wildcard_hosts", "approvals", "audit", "auth", "auth_timeout", "base_paths",
+		"caps", "clock_skew", "default_profile", "env_never", "hosts", "invokers", "layers",
+		"max_lifetime", "network_modes", "never_commands", "never_writable", "pam_session",
+		"private_tmp", "profiles", "record_input", "retention", "run_as", "seccomp",
+		"sentinel", "sentinel_deny_threshold", "sentinel_fatal", "v", NULL,
 	};
 	int64_t v;
 	int r;
@@ -488,7 +522,8 @@ int policy_parse(const char *text, size_t len, struct policy *p, struct calyx_er
 	    (r = parse_base_paths(doc.root, p, err)) < 0 ||
 	    (r = parse_network(doc.root, p, err)) < 0 || (r = parse_seccomp(doc.root, p, err)) < 0 ||
 	    (r = parse_layers(doc.root, p, err)) < 0 || (r = parse_approvals(doc.root, p, err)) < 0 ||
-	    (r = parse_housekeeping(doc.root, p, err)) < 0)
+	    (r = parse_housekeeping(doc.root, p, err)) < 0 ||
+	    (r = parse_interactive(doc.root, p, err)) < 0)
 		policy_free(p);
 	json_doc_free(&doc);
 	return r < 0 ? r : 0;
@@ -622,6 +657,19 @@ bool policy_env_never(const struct policy *p, const char *name)
 static bool run_as_is_root(const struct lease *l)
 {
 	return l->run_as_user && strcmp(l->run_as_user, "root") == 0;
+}
+
+bool policy_needs_auth(const struct policy *p, const struct lease *l)
+{
+	bool other = l->run_as_user && strcmp(l->run_as_user, l->subject) != 0;
+
+	switch (p->auth) {
+	case AUTH_ALWAYS: return true;
+	case AUTH_RUN_AS_ROOT: if (run_as_is_root(l)) return true; break;
+	case AUTH_RUN_AS_OTHER: if (other) return true; break;
+	default: break;
+	}
+	return l->auth == AUTH_PAM;
 }
 
 static int check_lifetime_hosts(const struct policy *p, const struct lease *l, struct decision *d)
@@ -987,6 +1035,7 @@ int policy_decide(const struct lease *l, const struct request *req, const struct
 			    l->id, req->uses, l->max_uses);
 	if (policy_match_command(l, req, d) <= 0 || check_cwd(l, req, d) <= 0)
 		return 0;
+	d->auth_pam = policy_needs_auth(p, l);
 	d->allow = true;
 	return 0;
 }

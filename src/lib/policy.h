@@ -58,6 +58,14 @@ struct profile {
 	struct limits max;
 };
 
+/* When the policy itself asks the caller to authenticate through PAM. */
+enum auth_when {
+	AUTH_NEVER,        /* "none": only leases that say auth: "pam" */
+	AUTH_ALWAYS,       /* "pam": every run */
+	AUTH_RUN_AS_ROOT,  /* "run_as_root": runs as root */
+	AUTH_RUN_AS_OTHER, /* "run_as_other": runs as anyone but the subject */
+};
+
 struct approval_rule {
 	char *name;
 	/* conditions, all of which must hold for the rule to apply */
@@ -98,6 +106,11 @@ struct policy {
 	int64_t retention_runs, retention_age;
 	bool audit_syslog;
 	int64_t audit_seal_every, audit_rotate_size;
+	/* interactive use */
+	enum auth_when auth;
+	int64_t auth_timeout;       /* seconds a PAM authentication stays valid per user and tty; 0: ask every time */
+	bool pam_session;           /* open a PAM session for run_as around the run */
+	bool record_input;          /* record keystrokes of pty runs, whatever the lease says */
 };
 
 int policy_parse(const char *text, size_t len, struct policy *ret, struct calyx_err *err);
@@ -133,6 +146,7 @@ struct decision {
 	char cmd_path[4096];       /* its absolute path */
 	struct limits eff;         /* effective limits: lease within profile */
 	const struct profile *profile;
+	bool auth_pam;             /* the caller must authenticate through PAM first */
 };
 
 /*
@@ -150,6 +164,9 @@ int policy_match_command(const struct lease *l, const struct request *req, struc
 
 /* Add the installation's own paths: never writable by a run, never a command. */
 int policy_protect(struct policy *p, const char *const *writable, const char *const *commands);
+/* Must the caller of this lease authenticate through PAM (policy or lease)? */
+bool policy_needs_auth(const struct policy *p, const struct lease *l);
+const char *auth_when_name(enum auth_when a);
 /* Is name never to be passed in the environment (built-in list + policy)? */
 bool policy_env_never(const struct policy *p, const char *name);
 
