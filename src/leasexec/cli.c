@@ -14,6 +14,7 @@ const char cli_usage[] =
 	"usage: leasexec (-l|--lease) ID [-t] [-n] [-q] [--json] [--] COMMAND [ARG]...\n"
 	"       leasexec (-f|--lease-file) FILE [-t] [-n] [-q] [--json] [--] COMMAND [ARG]...\n"
 	"       leasexec -L [--json]\n"
+	"       leasexec -K\n"
 	"       leasexec --help | --version\n"
 	"\n"
 	"  -l, --lease ID        use lease ID from the lease store\n"
@@ -21,6 +22,7 @@ const char cli_usage[] =
 	"  -t, --pty             run the command in its own terminal (recorded: calyx run replay)\n"
 	"  -n, --dry-run         verify and check, print the plan that would be enforced, stop\n"
 	"  -L, --list            list the leases you can use now\n"
+	"  -K, --reset-auth      forget your PAM authentication on this terminal\n"
 	"      --json            machine-readable output for -n and -L\n"
 	"  -q, --quiet           no summary line after the run\n"
 	"\n"
@@ -36,6 +38,7 @@ int cli_parse(int argc, char **argv, struct cli *c, struct calyx_err *err)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "pty", no_argument, NULL, 't' },
 		{ "list", no_argument, NULL, 'L' },
+		{ "reset-auth", no_argument, NULL, 'K' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -47,13 +50,14 @@ int cli_parse(int argc, char **argv, struct cli *c, struct calyx_err *err)
 	memset(c, 0, sizeof(*c));
 	opterr = 0;
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "+l:f:tnLqhV", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "+l:f:tnLKqhV", opts, NULL)) != -1) {
 		switch (o) {
 		case 'l': c->lease_id = optarg; break;
 		case 'f': c->lease_file = optarg; break;
 		case 'n': c->dry_run = true; break;
 		case 't': c->pty = true; break;
 		case 'L': c->list = true; break;
+		case 'K': c->forget = true; break;
 		case 'j': c->json = true; break;
 		case 'q': c->quiet = true; break;
 		case 'h': c->help = true; return 0;
@@ -64,6 +68,11 @@ int cli_parse(int argc, char **argv, struct cli *c, struct calyx_err *err)
 		default:
 			return err_set(err, EINVAL, "usage", "unknown option %.64s", argv[optind - 1]);
 		}
+	}
+	if (c->forget) {
+		if (c->list || c->lease_id || c->lease_file || c->dry_run || c->pty || optind < argc)
+			return err_set(err, EINVAL, "usage", "-K takes no lease and no command");
+		return 0;
 	}
 	if (c->list) {
 		if (c->lease_id || c->lease_file || c->dry_run || c->pty || optind < argc)

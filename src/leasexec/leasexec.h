@@ -94,6 +94,7 @@ struct cli {
 	bool help;
 	bool version;
 	bool pty;    /* -t, --pty: run the command in its own pseudo-terminal */
+	bool forget; /* -K: forget the PAM timestamp of this terminal */
 	char **argv; /* the command and its arguments */
 };
 
@@ -118,6 +119,7 @@ struct run {
 	int64_t use;             /* which use of the lease this run is */
 	char run_id[48];
 	char auth[32];           /* how the caller authenticated: "", "pam", "pam timestamp" */
+	void *pam_session;       /* auth.c: the open PAM session for run_as, or NULL */
 	enum stage stage;        /* where a failure happened */
 	struct calyx_err err;
 };

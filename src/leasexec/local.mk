@@ -14,6 +14,7 @@ LEASEXEC_SOURCES = \
 	src/leasexec/supervise.c src/leasexec/supervise.h \
 	src/leasexec/output.c src/leasexec/output.h \
 	src/leasexec/pty.c src/leasexec/pty.h \
+	src/leasexec/auth.c src/leasexec/auth.h \
 	src/leasexec/events.c src/leasexec/events.h \
 	src/leasexec/artifacts.c src/leasexec/artifacts.h \
 	src/leasexec/attribution.c src/leasexec/attribution.h \
@@ -29,7 +30,8 @@ LEASEXEC_STATIC_A = $(filter /%,$(shell $(CC) -print-file-name=libsodium.a) \
 	$(shell $(CC) -print-file-name=libseccomp.a))
 LEASEXEC_LINK_LIBS = $(if $(word 2,$(LEASEXEC_STATIC_A)),$(LEASEXEC_STATIC_A),$(SODIUM_LIBS) \
 	$(SECCOMP_LIBS))
-LEASEXEC_LIBS = src/lib/libcalyx.a $(LEASEXEC_LINK_LIBS) $(CJSON_LIBS)
+# libpam: leasexec only (auth.c is its only user), never calyx or the sentinel
+LEASEXEC_LIBS = src/lib/libcalyx.a $(LEASEXEC_LINK_LIBS) $(CJSON_LIBS) $(PAM_LIBS)
 
 bin_PROGRAMS += leasexec
 leasexec_SOURCES = $(LEASEXEC_SOURCES)

@@ -14,6 +14,7 @@
 #include "artifacts.h"
 #include "attribution.h"
 #include "audit.h"
+#include "auth.h"
 #include "cli.h"
 #include "events.h"
 #include "hygiene.h"
@@ -207,7 +208,13 @@ static int run_main(struct run *r)
 		return failed(r, EXIT_FAILED);
 	if (r->cli.list)
 		return request_list(r) < 0 ? failed(r, EXIT_FAILED) : 0;
+	if (r->cli.forget)
+		return auth_forget(r) < 0 ? failed(r, EXIT_FAILED) : 0;
 	if ((e = request_load(r)) < 0 || (e = request_decide(r)) < 0)
+		return e == -EPERM ? deny(r) : failed(r, EXIT_FAILED);
+	/* PAM runs as root: right after the decision, before anything else of the
+	 * caller's (command file, environment, paths) is looked at */
+	if (r->dec.auth_pam && (e = auth_caller(r)) < 0)
 		return e == -EPERM ? deny(r) : failed(r, EXIT_FAILED);
 	if ((e = request_open_command(r)) < 0)
 		return e == -EPERM ? deny(r) : failed(r, exec_failure_code(e));
@@ -233,10 +240,14 @@ static int run_main(struct run *r)
 			art_discard(&p);
 		code = failed(r, EXIT_FAILED);
 	}
-	else {
+	else if (p.pam_session && (e = auth_session_open(r, &p)) < 0) {
+		art_discard(&p);
+		code = e == -EPERM ? deny(r) : failed(r, EXIT_FAILED);
+	} else {
 		if (!r->cli.quiet)
 			print_degraded(&p);
 		code = launch(r, &p);
+		auth_session_close(r);
 	}
 	if (p.cg_made)
 		cg_destroy(&p.cg);

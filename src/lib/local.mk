@@ -37,6 +37,7 @@ src/lib/paths-gen.h: Makefile
 	  echo '#define CALYX_LOCALSTATEDIR "$(localstatedir)"'; \
 	  echo '#define CALYX_RUNSTATEDIR "$(runstatedir)"'; \
 	  echo '#define CALYX_BINDIR "$(bindir)"'; \
+	  echo '#define CALYX_PAMDIR "$(pamdir)"'; \
 	  echo '#define CALYX_BPFFS "/sys/fs/bpf/calyx"'; \
 	  echo '#define CALYX_CGROUP_NAME "calyx"'; } > $@-t && mv $@-t $@
 src/lib/paths-test-gen.h: Makefile
@@ -46,6 +47,7 @@ src/lib/paths-test-gen.h: Makefile
 	  echo '#define CALYX_LOCALSTATEDIR "$(TESTROOT)/var"'; \
 	  echo '#define CALYX_RUNSTATEDIR "$(TESTROOT)/run"'; \
 	  echo '#define CALYX_BINDIR "$(TESTROOT)/bin"'; \
+	  echo '#define CALYX_PAMDIR "$(TESTROOT)/etc/pam.d"'; \
 	  echo '#define CALYX_BPFFS "/sys/fs/bpf/calyx-test"'; \
 	  echo '#define CALYX_CGROUP_NAME "calyx-test"'; } > $@-t && mv $@-t $@
 BUILT_SOURCES += src/lib/paths-gen.h src/lib/paths-test-gen.h src/lib/policy_default.c

@@ -38,5 +38,6 @@ const struct calyx_paths calyx_paths = {
 	.bpffs = CALYX_BPFFS,
 	.cgroup_name = CALYX_CGROUP_NAME,
 	.leasexec = CALYX_BINDIR "/leasexec",
+	.pam_dir = CALYX_PAMDIR,
 	.prefix_tag = TAG,
 };

@@ -29,6 +29,7 @@ struct calyx_paths {
 	const char *bpffs;        /* /sys/fs/bpf/calyx */
 	const char *cgroup_name;  /* "calyx": our node under each cgroup root */
 	const char *leasexec;     /* BINDIR/leasexec */
+	const char *pam_dir;      /* PAMDIR: where PAM service "leasexec" is (/etc/pam.d) */
 	const char *prefix_tag;   /* "" or "test": shown by --version */
 };
 
