@@ -66,6 +66,9 @@ int cmd_key(struct cx *cx, int argc, char **argv);
 int cmd_lease(struct cx *cx, int argc, char **argv);
 int cmd_audit(struct cx *cx, int argc, char **argv);
 int cmd_run(struct cx *cx, int argc, char **argv);
+/* run_replay.c: calyx run replay */
+int run_replay(struct cx *cx, int argc, char **argv);
+extern const char run_replay_synopsis[];
 int cmd_killswitch(struct cx *cx, int argc, char **argv);
 int cmd_sentinel(struct cx *cx, int argc, char **argv);
 int cmd_policy(struct cx *cx, int argc, char **argv);

@@ -27,13 +27,15 @@ static const char syn_issue[] =
 	"                    [--nofile N] [--disk-write SIZE] [--output SIZE]\n"
 	"                    [--network none|loopback|allow|host] [--allow CIDR:PORT[-PORT]]...\n"
 	"                    [--max-uses N] [--profile NAME] [--no-capture] [--expiry kill|finish]\n"
+	"                    [--pty | --pty-auto] [--record-input] [--auth none|pam]\n"
 	"                    [--intent ID] [--ttl DUR] [--not-before TIME|+DUR]\n"
 	"                    [--from FILE] [--key FILE] [--json]\n";
 
 enum {
 	O_USER = 1000, O_HOST, O_RUN_AS, O_CAP, O_CMD, O_ARGS, O_ARG, O_SHA, O_CWD, O_RO, O_RW,
 	O_EXEC, O_ENV_ALLOW, O_ENV_SET, O_LIMIT, O_NETWORK, O_ALLOW, O_MAX_USES, O_PROFILE,
-	O_NO_CAPTURE, O_EXPIRY, O_INTENT, O_TTL, O_NOT_BEFORE, O_FROM, O_KEY, O_JSON,
+	O_NO_CAPTURE, O_EXPIRY, O_INTENT, O_TTL, O_NOT_BEFORE, O_FROM, O_KEY, O_JSON, O_PTY,
+	O_PTY_AUTO, O_RECORD_INPUT, O_AUTH,
 };
 
 static const struct option issue_opts[] = {
@@ -66,6 +68,10 @@ static const struct option issue_opts[] = {
 	{ "profile", required_argument, NULL, O_PROFILE },
 	{ "no-capture", no_argument, NULL, O_NO_CAPTURE },
 	{ "expiry", required_argument, NULL, O_EXPIRY },
+	{ "pty", no_argument, NULL, O_PTY },
+	{ "pty-auto", no_argument, NULL, O_PTY_AUTO },
+	{ "record-input", no_argument, NULL, O_RECORD_INPUT },
+	{ "auth", required_argument, NULL, O_AUTH },
 	{ "intent", required_argument, NULL, O_INTENT },
 	{ "ttl", required_argument, NULL, O_TTL },
 	{ "not-before", required_argument, NULL, O_NOT_BEFORE },
@@ -268,6 +274,14 @@ static int apply_opt(struct issue *is, int c, const char *name, const char *v)
 		cJSON_DeleteItemFromObjectCaseSensitive(b, "capture");
 		return cJSON_AddFalseToObject(b, "capture") ? 0 : -ENOMEM;
 	case O_EXPIRY: return set_string(b, "expiry", v);
+	case O_PTY:
+		cJSON_DeleteItemFromObjectCaseSensitive(b, "pty");
+		return cJSON_AddTrueToObject(b, "pty") ? 0 : -ENOMEM;
+	case O_PTY_AUTO: return set_string(b, "pty", "auto");
+	case O_RECORD_INPUT:
+		cJSON_DeleteItemFromObjectCaseSensitive(b, "record_input");
+		return cJSON_AddTrueToObject(b, "record_input") ? 0 : -ENOMEM;
+	case O_AUTH: return set_string(b, "auth", v);
 	case O_INTENT: return set_string(b, "intent", v);
 	default: return -EINVAL;
 	}

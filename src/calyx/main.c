@@ -26,7 +26,7 @@ static const char synopsis[] =
 	"  key generate|rotate|retire|list             manage signing keys\n"
 	"  lease issue|sign|verify|show|list|revoke    manage leases\n"
 	"  audit verify|show                           check and read the audit trail\n"
-	"  run list|show                               artifacts of past runs\n"
+	"  run list|show|replay                        artifacts of past runs, session replays\n"
 	"  policy check [FILE]                         check a policy as leasexec reads it\n"
 	"  killswitch on|off|status                    stop every run, refuse new ones\n"
 	"  sentinel status                             the eBPF sentinel and live runs\n"

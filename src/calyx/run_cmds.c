@@ -265,6 +265,14 @@ static void show_human(const char *run, const cJSON *m)
 		       cJSON_GetObjectItemCaseSensitive(m, "stdout"), "truncated")) ? " (truncated)" : "");
 	v = check_log(run, "stderr.log", str(m, "stderr.sha256"), size, sizeof(size));
 	printf("stderr.log  %s, %s\n", size, v);
+	if (str(m, "terminal.recording.sha256")) {
+		v = check_log(run, "session.cast", str(m, "terminal.recording.sha256"), size,
+			      sizeof(size));
+		printf("session     session.cast %s, %s%s (calyx run replay %s)\n", size, v,
+		       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(
+			       cJSON_GetObjectItemCaseSensitive(m, "terminal"), "recording"), "input"))
+		       ? ", keystrokes recorded" : "", run);
+	}
 	printf("audit       records %.0f..%.0f (calyx audit show --run %s)\n",
 	       num(m, "audit.first_seq", 0), num(m, "audit.last_seq", 0), run);
 	printf("directory   %s/%s\n", calyx_paths.runs, run);
@@ -322,7 +330,7 @@ static int64_t run_age(const char *run, int64_t now, bool *has_meta)
 static int remove_run(const char *run)
 {
 	static const char *const files[] = { "stdout.log", "stderr.log", "exit_code.txt",
-					     "meta.json" };
+					     "meta.json", "session.cast" };
 	char p[PATH_MAX];
 	_cleanup_close_ int dfd = -1;
 
@@ -397,6 +405,7 @@ int cmd_run(struct cx *cx, int argc, char **argv)
 		{ "list", run_list, syn_list },
 		{ "show", run_show, syn_show },
 		{ "prune", run_prune, syn_prune },
+		{ "replay", run_replay, run_replay_synopsis },
 		{ 0 },
 	};
 
