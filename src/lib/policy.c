@@ -460,26 +460,20 @@ const char *auth_when_name(enum auth_when a)
 	return (unsigned)a < ARRAY_SIZE(auth_names) ? auth_names[a] : "?";
 }
 
-/* auth, auth_timeout (0 = every time), pam_session, record_input */
+/* auth, auth_timeout (seconds, 0 = every time), pam_session, record_input */
 static int parse_interactive(const cJSON *root, struct policy *p, struct calyx_err *err)
 {
-	const cJSON *t = json_member(root, "auth_timeout");
 	int a = AUTH_NEVER, r;
 
 	p->auth_timeout = 300;
 	if ((r = get_enum(root, "auth", "policy", auth_names, ARRAY_SIZE(auth_names), &a, err)) < 0 ||
+	    (r = json_get_int(root, "auth_timeout", false, 0, 86400, "policy", &p->auth_timeout,
+			      err)) < 0 ||
 	    (r = json_get_bool(root, "pam_session", false, "policy", &p->pam_session, err)) < 0 ||
 	    (r = json_get_bool(root, "record_input", false, "policy", &p->record_input, err)) < 0)
 		return r;
 	p->auth = (enum auth_when)a;
-	if (cJSON_IsNumber(t))
-		r = json_get_int(root, "auth_timeout", false, 0, 86400, "policy", &p->auth_timeout,
-				 err);
-	else if (t)
-		r = get_duration(root, "auth_timeout", "policy", &p->auth_timeout, err);
-	if (r >= 0 && p->auth_timeout > 86400)
-		return err_set(err, EINVAL, "policy.auth_timeout", "at most one day");
-	return r < 0 ? r : 0;
+	return 0;
 }
 
 static int parse_top(const cJSON *root, struct policy *p, struct calyx_err *err)

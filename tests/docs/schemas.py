@@ -250,6 +250,7 @@ BASE_LEASE = {
                "nofile": 1024, "disk_write": "4G", "output": "16M"},
     "network": {"mode": "allow", "allow": ["10.0.0.0/8:443", "[2001:db8::/32]:80-81"]},
     "max_uses": 5, "profile": "trusted", "capture": True, "expiry": "finish",
+    "pty": "auto", "record_input": True, "auth": "pam",
 }
 
 with open(os.path.join(SRC, "etc", "calyx", "policy.json"), "rb") as f:
@@ -257,6 +258,8 @@ with open(os.path.join(SRC, "etc", "calyx", "policy.json"), "rb") as f:
 BASE_POLICY["run_as"]["groups"] = ["www-data"]
 BASE_POLICY["caps"] = ["net_bind_service"]
 BASE_POLICY["seccomp"] = {"action": "errno", "deny": ["personality"], "allow": ["ptrace"]}
+BASE_POLICY.update({"auth": "run_as_root", "auth_timeout": 300, "pam_session": True,
+                    "record_input": False})
 BASE_POLICY["approvals"].append({"name": "prod", "when": {"rw_under": "/srv/prod", "caps": True},
                                  "signatures": 2, "distinct_roles": True,
                                  "roles": ["human", "host"]})
@@ -420,6 +423,8 @@ def targeted_lease(base):
     yield "caps", "caps with run_as alice", set_at(base, ("run_as",), "alice")
     yield from each(("max_uses",), [1, 1000000, 1000001, 0, -1])
     yield from each(("expiry",), ["kill", "finish", "KILL", ""])
+    yield from each(("pty",), [True, False, "auto", "AUTO", "true", "yes", ""])
+    yield from each(("auth",), ["none", "pam", "PAM", "password", ""])
     yield from each(("v",), [1, 2, 0, True])
     for lim, vals in LIMIT_STR.items():
         yield from each(("limits", lim), vals)
@@ -444,6 +449,8 @@ def targeted_policy(base):
     yield from each(("seccomp", "deny", 0), ["personality", "a_b1", "1x", "a-b", "", "x" * 129])
     yield from each(("layers", "landlock"), ["required", "best_effort", "off", "on", ""])
     yield from each(("sentinel",), ["required", "preferred", "off", "on"])
+    yield from each(("auth",), ["none", "pam", "run_as_root", "run_as_other", "always", ""])
+    yield from each(("auth_timeout",), [0, 1, 86400, 86401, -1, "5m"])
     yield from each(("sentinel_fatal",), [[], ["oom"], ["oom"] * 8, ["oom"] * 9, ["kill"]])
     yield from each(("sentinel_deny_threshold",), [0, 1000000, 1000001, -1])
     yield from each(("approvals", 0, "signatures"), [1, 8, 9, 0])

@@ -410,6 +410,12 @@ static const struct {
 	{ "{\"capture\": \"yes\"}", "lease.capture", "must be true or false" },
 	{ "{\"expiry\": \"never\"}", "lease.expiry", "is not kill or finish" },
 	{ "{\"profile\": \"../root\"}", "lease.profile", "is not a profile name" },
+	{ "{\"pty\": \"yes\"}", "lease.pty", "must be true, false or \"auto\"" },
+	{ "{\"pty\": 1}", "lease.pty", "must be true, false or \"auto\"" },
+	{ "{\"auth\": \"password\"}", "lease.auth", "is not none or pam" },
+	{ "{\"auth\": true}", "lease.auth", "must be a string" },
+	{ "{\"record_input\": \"yes\"}", "lease.record_input", "must be true or false" },
+	{ "{\"terminal\": true}", "lease.terminal", "unknown field" },
 };
 
 START_TEST(field_reject)
@@ -463,6 +469,42 @@ START_TEST(optional_fields_are_read)
 	ck_assert_str_eq(l.profile, "trusted");
 	ck_assert_str_eq(l.intent, "PLAN-7");
 	ck_assert_str_eq(l.cwd[0], "/srv/build");
+	ck_assert_int_eq(l.pty, PTY_OFF);
+	ck_assert_int_eq(l.auth, AUTH_NONE);
+	ck_assert(!l.record_input);
+	lease_free(&l);
+}
+END_TEST
+
+/* "pty", "auth", "record_input": each spelling the reader accepts, read as meant */
+static const struct {
+	const char *patch;
+	enum pty_mode pty;
+	enum auth_method auth;
+	bool record_input;
+} terminal_cases[] = {
+	{ "{\"pty\": true}", PTY_ON, AUTH_NONE, false },
+	{ "{\"pty\": false, \"auth\": \"none\"}", PTY_OFF, AUTH_NONE, false },
+	{ "{\"pty\": \"auto\", \"record_input\": true}", PTY_AUTO, AUTH_NONE, true },
+	{ "{\"auth\": \"pam\", \"record_input\": false}", PTY_OFF, AUTH_PAM, false },
+};
+
+START_TEST(terminal_fields_are_read)
+{
+	cJSON *b = fix_body_patched(terminal_cases[_i].patch);
+	struct calyx_err err = { 0 };
+	struct lease l;
+	int r;
+
+	ck_assert_ptr_nonnull(b);
+	r = fix_lease(b, (const enum fix_key[]){ FK_HOST }, 1, &trust, FIX_NOW, &l, &err);
+	cJSON_Delete(b);
+	ck_assert_msg(r == 0, "%s: %s: %s", terminal_cases[_i].patch, err.where, err.msg);
+	ck_assert_int_eq(l.pty, terminal_cases[_i].pty);
+	ck_assert_int_eq(l.auth, terminal_cases[_i].auth);
+	ck_assert_int_eq(l.record_input, terminal_cases[_i].record_input);
+	ck_assert_str_eq(pty_mode_name(l.pty), terminal_cases[_i].pty == PTY_AUTO ? "auto" :
+			 terminal_cases[_i].pty == PTY_ON ? "true" : "false");
 	lease_free(&l);
 }
 END_TEST
@@ -772,6 +814,7 @@ static Suite *lease_suite(void)
 	tcase_add_test(tc, valid_fields_are_read);
 	tcase_add_loop_test(tc, field_reject, 0, ARRAY_SIZE(field_rejects));
 	tcase_add_test(tc, optional_fields_are_read);
+	tcase_add_loop_test(tc, terminal_fields_are_read, 0, ARRAY_SIZE(terminal_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("parsers");

@@ -114,7 +114,48 @@ START_TEST(minimal_policy_defaults)
 	ck_assert_uint_eq(p.n_approvals, 0);
 	ck_assert_ptr_null(p.never_writable[0]);
 	ck_assert_int_eq(p.clock_skew, 30);
+	/* interactive use: nobody is asked for a password unless configured */
+	ck_assert_int_eq(p.auth, AUTH_NEVER);
+	ck_assert_int_eq(p.auth_timeout, 300);
+	ck_assert(!p.pam_session);
+	ck_assert(!p.record_input);
 	policy_free(&p);
+}
+END_TEST
+
+/* policy "auth" x lease run_as x lease "auth": who has to authenticate */
+START_TEST(auth_requirement)
+{
+	static const struct {
+		const char *auth;
+		const char *run_as;   /* NULL: the subject */
+		enum auth_method lease;
+		bool want;
+	} t[] = {
+		{ "none", NULL, AUTH_NONE, false },   { "none", NULL, AUTH_PAM, true },
+		{ "none", "root", AUTH_NONE, false }, { "pam", NULL, AUTH_NONE, true },
+		{ "run_as_root", NULL, AUTH_NONE, false }, { "run_as_root", "root", AUTH_NONE, true },
+		{ "run_as_root", "bob", AUTH_NONE, false }, { "run_as_root", "bob", AUTH_PAM, true },
+		{ "run_as_other", "alice", AUTH_NONE, false },
+		{ "run_as_other", "bob", AUTH_NONE, true }, { "run_as_other", "root", AUTH_NONE, true },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+		char text[512];
+		struct policy p;
+		struct lease l = { .subject = (char *)"alice", .run_as_user = (char *)t[i].run_as,
+				   .auth = t[i].lease };
+
+		snprintf(text, sizeof(text), "%.*s,\"auth\":\"%s\",\"auth_timeout\":0}",
+			 (int)strlen(base_policy) - 1, base_policy, t[i].auth);
+		p = parse_ok(text, strlen(text));
+		ck_assert_int_eq(p.auth_timeout, 0);
+		ck_assert_msg(policy_needs_auth(&p, &l) == t[i].want, "row %zu: auth %s, run_as %s, "
+			      "lease %s", i, t[i].auth, t[i].run_as ? t[i].run_as : "-",
+			      auth_method_name(t[i].lease));
+		ck_assert_str_eq(auth_when_name(p.auth), t[i].auth);
+		policy_free(&p);
+	}
 }
 END_TEST
 
@@ -185,6 +226,11 @@ static const struct {
 	{ "{\"audit\":{\"rotate_size\":\"1K\"}}", "policy.audit.rotate_size", "at least 4K" },
 	{ "{\"audit\":{\"seal_every\":0}}", "policy.audit.seal_every", "out of range" },
 	{ "{\"audit\":{\"remote\":\"x\"}}", "policy.audit.remote", "unknown field" },
+	{ "{\"auth\":\"always\"}", "policy", "auth: \"always\" is not a known value" },
+	{ "{\"auth_timeout\":-1}", "policy.auth_timeout", "out of range [0, 86400]" },
+	{ "{\"auth_timeout\":\"5m\"}", "policy.auth_timeout", "must be an integer" },
+	{ "{\"pam_session\":\"yes\"}", "policy.pam_session", "true or false" },
+	{ "{\"record_input\":1}", "policy.record_input", "true or false" },
 };
 
 START_TEST(reject)
@@ -365,6 +411,7 @@ int main(void)
 	tcase_add_test(tc, test_policy_fields);
 	tcase_add_test(tc, shipped_policies_parse);
 	tcase_add_test(tc, minimal_policy_defaults);
+	tcase_add_test(tc, auth_requirement);
 	tcase_add_loop_test(tc, reject, 0, ARRAY_SIZE(rejects));
 	tcase_add_test(tc, strict_reader_applies);
 	tcase_add_test(tc, env_never_lists);
