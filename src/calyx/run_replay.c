@@ -11,6 +11,8 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <termios.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -144,6 +146,42 @@ static void pause_ms(uint64_t ms)
 		;
 }
 
+/*
+ * The recorded bytes already carry the terminal's own \r\n: while they are
+ * replayed, the output processing of our terminal is off (as it was for
+ * the caller of the run), and back on however the replay ends.
+ */
+static struct termios saved_modes;
+static bool modes_changed;
+
+static void modes_restore(void)
+{
+	if (modes_changed)
+		tcsetattr(1, TCSADRAIN, &saved_modes);
+	modes_changed = false;
+}
+
+static void on_signal(int sig)
+{
+	modes_restore();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void modes_raw_output(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	struct termios t;
+
+	if (!isatty(1) || tcgetattr(1, &saved_modes) < 0)
+		return;
+	t = saved_modes;
+	t.c_oflag &= ~(tcflag_t)OPOST;
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		signal(sigs[i], on_signal);
+	modes_changed = tcsetattr(1, TCSADRAIN, &t) == 0;
+}
+
 static int play(struct cast_reader *rd, const struct replay_opts *o, struct calyx_err *err)
 {
 	struct cast_event ev;
@@ -217,8 +255,13 @@ int run_replay(struct cx *cx, int argc, char **argv)
 		return cx_fail(&err, r == -EPERM ? EXIT_INVALID : EXIT_ERR);
 	if ((fd = open_cast(o.run, want, &err)) < 0)
 		return cx_fail(&err, EXIT_ERR);
-	if ((r = cast_reader_open(&rd, fd, &err)) == 0)
-		r = o.json ? dump_json(&rd, o.run, &err) : play(&rd, &o, &err);
+	if ((r = cast_reader_open(&rd, fd, &err)) == 0 && o.json) {
+		r = dump_json(&rd, o.run, &err);
+	} else if (r == 0) {
+		modes_raw_output();
+		r = play(&rd, &o, &err);
+		modes_restore();
+	}
 	else if (!rd.f)
 		close(fd);
 	cast_reader_close(&rd);

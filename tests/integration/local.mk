@@ -12,6 +12,9 @@ INTEGRATION_TESTS = \
 	tests/integration/supervise.sh \
 	tests/integration/kernel.sh \
 	tests/integration/prune.sh \
-	tests/integration/failclosed.sh
+	tests/integration/failclosed.sh \
+	tests/integration/pty.sh \
+	tests/integration/auth.sh
 TESTS += $(INTEGRATION_TESTS)
-EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/common.sh tests/integration/run-all.sh
+EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/common.sh tests/integration/run-all.sh \
+	tests/integration/tmux.sh

@@ -1,0 +1,187 @@
+#!/bin/sh
+# PTY mode through a real terminal (tmux): interactive programs read typed
+# input and draw, the window size follows, ^C reaches the run's foreground
+# and not leasexec, the caller's terminal modes come back identical on every
+# way out, the recording is asciicast v2 and replays to the same screen,
+# keystrokes are recorded only when asked; without a terminal, the relay
+# copies stdin; capture, cap and hashes work in pty mode.
+. "$CALYX_SRCDIR/tests/lib.sh"
+. "$CALYX_SRCDIR/tests/integration/common.sh"
+. "$CALYX_SRCDIR/tests/integration/tmux.sh"
+
+RUNS=$T/var/lib/calyx/runs
+LOG=$T/var/log/calyx/audit.jsonl
+cast() { echo "$RUNS/$(last_run)/session.cast"; }
+
+CMDS="--cmd /usr/bin/python3 --cmd /bin/bash --cmd /usr/bin/stty --cmd /bin/sleep --cmd /bin/cat"
+L=$(issue --user $ALICE $CMDS --rw "$WORK" --ttl 10m)
+term_start 100 30 || skip_all "cannot start tmux"
+
+# --- interactive programs -------------------------------------------------
+term_type 'stty -g > before.modes; $LX -q -t -l '"$L"' -- python3'
+term_wait '>>> ' 80
+term_type '6*7'
+term_ok "python3's REPL in a run draws its prompt and reads typed input" '^42$' 30
+term_type 'import sys; print("TTY", sys.stdin.isatty(), sys.stdout.isatty(), sys.stderr.isatty())'
+term_ok "... its stdin, stdout and stderr are a terminal" 'TTY True True True' 30
+term_type 'import time; time.sleep(30)'
+sleep 0.5
+term_keys C-c
+term_ok "^C interrupts the run's foreground command (KeyboardInterrupt in python)" 'KeyboardInterrupt' 30
+term_type 'print("still", 6*7)'
+term_ok "... and not leasexec: the REPL goes on" 'still 42' 30
+term_type 'exit()'
+term_wait 'PROMPT\$ *$' 30
+term_run 'stty -g > after.modes; cmp before.modes after.modes'
+ok "the caller's terminal modes are identical after a normal exit (stty -g)" test $? -eq 0
+ok "meta.json says pty, with the caller's terminal" test "$(meta .terminal.pty)/$(meta .terminal.caller_tty)" = true/true
+
+term_clear
+term_type '$LX -q -t -l '"$L"' -- bash --norc --noprofile -i'
+term_wait 'bash-' 50
+term_type 'echo "in the run: $((6*7)) as $(id -un)"'
+term_ok "bash -i in a run draws its prompt and runs typed commands" "in the run: 42 as $ALICE" 30
+term_type 'stty size'
+term_ok "stty size inside is the caller's window (30 100)" '^30 100$' 30
+tx resize-window -t t -x 90 -y 20
+sleep 0.5
+term_type 'stty size'
+term_ok "... and follows a resize of the window (20 90)" '^20 90$' 30
+term_type 'exit'
+term_wait 'PROMPT\$ *$' 30
+ok "the recording has the resize as an \"r\" event" grep -q '"r", "90x20"' "$(cast)"
+tx resize-window -t t -x 100 -y 30
+
+# ^C to a shell script: its trap runs, leasexec reports its exit status
+term_clear
+term_type '$LX -q -t -l '"$L"' -- bash -c '"'"'trap "echo got-int; exit 7" INT; echo armed; sleep 30 & wait'"'"'; echo "EXIT=$?"'
+term_wait armed 50
+term_keys C-c
+term_ok "^C reaches a script's trap in the run; leasexec exits with its status (7)" 'EXIT=7' 50
+
+# --- the caller's terminal comes back on every way out ---------------------
+modes_same() {
+	term_run 'stty -g > after.modes; cmp before.modes after.modes' 100
+}
+W=$(issue --user $ALICE $CMDS --rw "$WORK" --wall 2s --ttl 10m)
+term_clear
+term_type 'stty -g > before.modes; $LX -q -t -l '"$W"' -- sleep 30; echo "EXIT=$?"'
+term_ok "a pty run killed at its wall limit exits 124" 'EXIT=124' 80
+ok "... and the caller's terminal modes are identical" modes_same
+
+R=$(issue --user $ALICE $CMDS --rw "$WORK" --ttl 10m)
+term_clear
+term_type 'stty -g > before.modes; $LX -q -t -l '"$R"' -- sleep 31; echo "EXIT=$?"'
+wait_for 50 pgrep -u $ALICE -x sleep >/dev/null
+"$CALYX" -q lease revoke "$R" --reason "pty test" >/dev/null
+term_ok "a pty run of a revoked lease is killed (137)" 'EXIT=137' 50
+ok "... and the caller's terminal modes are identical" modes_same
+
+term_clear
+term_type 'stty -g > before.modes; $LX -q -t -l '"$L"' -- sleep 32; echo "EXIT=$?"'
+wait_for 50 pgrep -u $ALICE -f "sleep 32" >/dev/null
+pkill -9 -u $ALICE -f "^sleep 32"
+term_ok "kill -9 of the command: leasexec exits 137" 'EXIT=137' 50
+ok "... and the caller's terminal modes are identical" modes_same
+
+# --- the recording replays to the same screen ------------------------------
+DRAW='clear; printf "\033[1;31mred\033[0m plain\n"; printf "\033[5;20Hat 5,20"; printf "\033[8;1H"; seq 3; printf "done"; sleep 3'
+term_clear
+term_type '$LX -q -t -l '"$L"' -- bash -c '"'$DRAW'"
+term_wait done 50
+sleep 0.3
+live=$(tx capture-pane -e -p -t t)
+term_wait 'PROMPT\$ *$' 60
+RUN=$(last_run)
+term_clear
+term_type '$CALYX run replay '"$RUN"' --max-wait 0; sleep 30'
+term_wait done 50
+sleep 0.3
+replayed=$(tx capture-pane -e -p -t t)
+term_keys C-c
+if [ "$live" = "$replayed" ]; then
+	ok "calyx run replay draws the same screen as the live run (colours and positions)" true
+else
+	not_ok "calyx run replay draws the same screen as the live run" "live:" "$live" \
+		"replayed:" "$replayed"
+fi
+term_wait 'PROMPT\$ *$' 30
+
+# asciicast v2 structure: header keys, then [time, code, data] with times not decreasing
+ok "session.cast is asciicast v2 (header keys, [t, code, data] events, monotonic times)" \
+	python3 - "$(cast)" <<'EOF'
+import json, sys
+lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
+h = json.loads(lines[0])
+assert h["version"] == 2 and h["width"] > 0 and h["height"] > 0 and "timestamp" in h, h
+last = 0.0
+for l in lines[1:]:
+    t, code, data = json.loads(l)
+    assert isinstance(t, float) and t >= last and code in ("o", "i", "r") and isinstance(data, str), l
+    last = t
+EOF
+ok "its SHA-256 is in meta.json" test "$(sha256sum < "$(cast)" | cut -d' ' -f1)" = "$(meta .terminal.recording.sha256)"
+ok "... and in the EXITED audit record" sh -c "grep '\"run\":\"$RUN\"' '$LOG' | grep exec_event.EXITED | grep -q '\"session_sha256\":\"$(meta .terminal.recording.sha256)\"'"
+ok "stdout.log holds the terminal's output, its SHA-256 in meta.json" \
+	test "$(sha256sum < "$RUNS/$RUN/stdout.log" | cut -d' ' -f1)" = "$(meta .stdout.sha256)"
+if command -v asciinema >/dev/null; then
+	# asciinema cat reads keys from /dev/tty: both run in a terminal of script(1)
+	script -qec "asciinema cat '$(cast)'" /dev/null > "$WORK/asciinema.out" 2>&1 </dev/null
+	script -qec "'$CALYX' run replay $RUN --max-wait 0" /dev/null > "$WORK/replay.out" 2>&1 </dev/null
+	ok "asciinema cat reads the recording, and plays what calyx run replay plays" \
+		cmp "$WORK/asciinema.out" "$WORK/replay.out"
+elif [ "${CI:-}" = true ]; then
+	not_ok "asciinema is installed in CI (asciinema cat reads the recording)"
+else
+	TAP_N=$((TAP_N + 1)); echo "ok $TAP_N # SKIP asciinema is not installed"
+fi
+ok "calyx run replay --json emits the events" sh -c "'$CALYX' run replay $RUN --json | jq -e '.events | map(select(.type == \"o\")) | length > 0' >/dev/null"
+ok "calyx run show escapes the recording's control bytes" sh -c "! '$CALYX' run show $RUN | grep -q \"\$(printf '\\033')\""
+ok "bob may not replay alice's run" sh -c "! setpriv --reuid=$BOB --regid=$BOB --init-groups '$CALYX' run replay $RUN >/dev/null 2>&1"
+ok "alice, its subject, may" sh -c "setpriv --reuid=$ALICE --regid=$ALICE --init-groups '$CALYX' run replay $RUN --max-wait 0 | grep -q done"
+printf 'x' >> "$(cast)"
+ok "a changed recording is refused, not replayed" sh -c "! '$CALYX' run replay $RUN --max-wait 0 2>&1 | grep -q done"
+
+# --- keystrokes: recorded only when asked ----------------------------------
+GETPASS='import getpass; s = getpass.getpass("sec" + "ret? "); print("len" + "gth", len(s))'
+term_clear
+term_type '$LX -q -t -l '"$L"' -- python3 -c '"'$GETPASS'"
+term_ok "getpass in a pty run prompts on its terminal (/dev/tty)" '^secret?' 50
+term_type 'hunter2'
+term_ok "... and reads what is typed there" '^length 7' 30
+term_wait 'PROMPT\$ *$' 30
+ok "... and exits 0" test "$(meta .outcome.exit_code)" = 0
+ok "record_input false: no \"i\" events in the recording" sh -c "! grep -q '\"i\",' '$(cast)'"
+ok "... and the typed secret is nowhere in the run's artifacts" sh -c "! grep -rq hunter2 '$RUNS/$(last_run)'"
+I=$(issue --user $ALICE $CMDS --rw "$WORK" --record-input --ttl 10m)
+term_clear
+term_type '$LX -q -t -l '"$I"' -- python3 -c '"'$GETPASS'"
+term_wait '^secret?' 50
+term_type 'swordfish'
+term_wait '^length 9' 30
+term_wait 'PROMPT\$ *$' 30
+ok "record_input true: the keystrokes are \"i\" events" grep -q '"i", "swordfish' "$(cast)"
+ok "... and meta.json says so" test "$(meta .terminal.recording.input)" = true
+
+# --- without a terminal ----------------------------------------------------
+out=$(printf 'one\ntwo\n' | as_alice "$LEASEXEC" -q -t -l "$L" -- python3 -c \
+	'import sys; print(sys.stdin.isatty(), sys.stdout.isatty()); print(sys.stdin.read().split())' 2>&1)
+rc=$?
+ok "stdin not a terminal: the run still gets one, and the relay copies stdin (exit $rc)" \
+	test $rc -eq 0 -a "$(printf '%s' "$out" | tr -d '\r')" = "True True
+['one', 'two']"
+ok "... meta.json: a pty, the caller without a terminal" test "$(meta .terminal.caller_tty)" = false
+C=$(issue --user $ALICE $CMDS --rw "$WORK" --output 1K --ttl 10m)
+as_alice "$LEASEXEC" -q -t -l "$C" -- python3 -c 'print("x" * 5000)' >/dev/null 2>&1 </dev/null
+ok "the output cap holds in pty mode (stdout.log 1024 bytes, truncated)" \
+	test "$(stat -c %s "$RUNS/$(last_run)/stdout.log")/$(meta .stdout.truncated)/$(meta .stdout.bytes)" = "1024/true/5002"
+ok "... and bounds the recording" test "$(stat -c %s "$(cast)")" -le 1024 -a "$(meta .terminal.recording.truncated)" = true
+A=$(issue --user $ALICE $CMDS --rw "$WORK" --pty-auto --ttl 10m)
+as_alice "$LEASEXEC" -q -l "$A" -- python3 -c 'import sys; print(sys.stdout.isatty())' </dev/null >"$WORK/auto.out" 2>&1
+ok "pty: auto without a terminal on stdin: no pty" test "$(cat "$WORK/auto.out")" = False
+term_clear
+term_run '$LX -q -l '"$A"' -- python3 -c "import sys; print(\"AUTO\", sys.stdout.isatty())"'
+term_ok "pty: auto from a terminal: a pty" 'AUTO True' 10
+ok "the audit log has the STARTED and EXITED records of every pty run" \
+	test "$(grep -c '"type":"exec_event.STARTED"' "$LOG")" -ge 10
+tap_end
