@@ -1,0 +1,134 @@
+#!/bin/sh
+# PAM authentication (policy or lease auth: "pam") through a real terminal:
+# a test service in the test prefix's PAM directory (pam_unix with a known
+# password for alice; pam_deny and pam_permit variants); the right password
+# runs, a wrong one or ^C is a denial (77) with its audit record and no
+# password anywhere; the timestamp skips the prompt within its window and
+# not after; the PAM session's limits apply to the run.
+. "$CALYX_SRCDIR/tests/lib.sh"
+. "$CALYX_SRCDIR/tests/integration/common.sh"
+. "$CALYX_SRCDIR/tests/integration/tmux.sh"
+
+LOG=$T/var/log/calyx/audit.jsonl
+PAMD=$T/etc/pam.d
+PW=Known-pw-4711
+WRONG=Wrong-pw-0815
+mkdir -p "$PAMD"
+pam_service() { printf '%s\n' "# test service: tests/integration/auth.sh" "$@" > "$PAMD/leasexec"; }
+echo "$ALICE:$PW" | chpasswd || skip_all "cannot set a password for $ALICE"
+pam_service 'auth required pam_unix.so nodelay' 'account required pam_unix.so'
+policy_set '.auth = "pam" | .auth_timeout = 4'
+L=$(issue --user $ALICE --cmd /usr/bin/id --cmd /bin/sh --rw "$WORK" --ttl 10m)
+term_start 100 30 || skip_all "cannot start tmux"
+verified_auth() { grep '"type":"lease_event.VERIFIED"' "$LOG" | tail -n1 | jq -r .details.auth; }
+
+# the right password
+term_type 'stty -g > before.modes; $LX -q -l '"$L"' -- id -un; echo "EXIT=$?"'
+term_ok "auth: \"pam\": leasexec asks for alice's password on her terminal" '^\[leasexec\] Password:' 50
+term_type "$PW"
+term_ok "the right password runs the command" "^$ALICE\$" 50
+term_ok "... exit 0" 'EXIT=0' 30
+ok "the VERIFIED record says how the caller authenticated (pam)" test "$(verified_auth)" = pam
+ok "the password is not echoed" sh -c "! tmux -L $TMUX_SOCK capture-pane -p -t t | grep -q '$PW'"
+
+# the timestamp: within its window no prompt, after it a prompt again
+term_clear
+term_run '$LX -q -l '"$L"' -- id -un' 50
+rc=$?
+ok "within auth_timeout (4 s) on the same terminal: no prompt, it runs (exit $rc)" \
+	sh -c "[ $rc -eq 0 ] && ! tmux -L $TMUX_SOCK capture-pane -p -t t | grep -q Password"
+ok "... the VERIFIED record says: pam timestamp" test "$(verified_auth)" = "pam timestamp"
+ok "the timestamp is root's, 0600, in the state directory" \
+	test "$(stat -c %U:%a "$T"/var/lib/calyx/state/auth/"$(id -u $ALICE)"-* 2>/dev/null)" = root:600
+sleep 4.5
+term_clear
+term_type '$LX -q -l '"$L"' -- id -un; echo "EXIT=$?"'
+term_ok "after auth_timeout: the prompt again" '^\[leasexec\] Password:' 50
+term_type "$PW"
+term_ok "... and the run" 'EXIT=0' 50
+
+# a wrong password, after forgetting the timestamp (leasexec -K)
+term_clear
+term_type '$LX -K; $LX -q -l '"$L"' -- id -un; echo "EXIT=$?"'
+term_ok "leasexec -K forgets the timestamp: the prompt again" '^\[leasexec\] Password:' 50
+term_type "$WRONG"
+term_ok "a wrong password is a denial (77)" 'EXIT=77' 50
+term_ok "... that says why in one line" '^leasexec: denied: PAM authentication of  for ' 10
+ok "... with its DENIED audit record (clause auth)" \
+	sh -c "grep '\"type\":\"lease_event.DENIED\"' '$LOG' | tail -n1 | grep -q '\"clause\":\"auth\"'"
+ok "no password reaches the audit log" sh -c "! grep -q -e '$PW' -e '$WRONG' '$LOG'"
+
+# ^C at the prompt: aborted, a denial, the terminal's modes as before
+term_clear
+term_type 'stty -g > before.modes; $LX -q -l '"$L"' -- id -un; echo "EXIT=$?"'
+term_wait '^\[leasexec\] Password:' 50
+term_keys C-c
+term_ok "^C at the password prompt: a denial (77)" 'EXIT=77' 50
+term_ok "... aborted, not a wrong password" 'was aborted' 10
+term_run 'stty -g > after.modes; cmp before.modes after.modes'
+ok "... and the terminal's modes are as before (echo back on)" test $? -eq 0
+
+# auth_timeout 0: every time
+policy_set '.auth_timeout = 0'
+term_clear
+term_type '$LX -q -l '"$L"' -- id -un; echo "EXIT=$?"'
+term_wait '^\[leasexec\] Password:' 50 && term_type "$PW"
+term_wait 'EXIT=0' 50
+term_clear
+term_type '$LX -q -l '"$L"' -- id -un; echo "EXIT=$?"'
+term_ok "auth_timeout 0: asked again right after a success" '^\[leasexec\] Password:' 50
+term_type "$PW"
+term_wait 'EXIT=0' 50
+
+# no terminal to ask on (a new session without one)
+no_tty() { setsid -w setpriv --reuid=$ALICE --regid=$ALICE --init-groups --reset-env -- "$@" </dev/null; }
+err=$(cd "$WORK" && no_tty "$LEASEXEC" -q -l "$L" -- id -un 2>&1 >/dev/null)
+rc=$?
+ok "without a terminal pam_unix cannot ask: a denial (exit $rc) that says so" \
+	sh -c "[ $rc -eq 77 ] && printf '%s' '$err' | grep -q 'no terminal to ask on'"
+
+# pam_deny and pam_permit services
+pam_service 'auth required pam_deny.so' 'account required pam_permit.so'
+err=$(cd "$WORK" && no_tty "$LEASEXEC" -q -l "$L" -- id -un 2>&1 >/dev/null)
+rc=$?
+ok "a pam_deny service denies (exit $rc), without asking" \
+	sh -c "[ $rc -eq 77 ] && printf '%s' '$err' | grep -q 'Authentication failure'"
+pam_service 'auth required pam_permit.so' 'account required pam_permit.so'
+out=$(cd "$WORK" && no_tty "$LEASEXEC" -q -l "$L" -- id -un 2>&1)
+ok "a pam_permit service lets it run without a prompt" test "$out" = "$ALICE"
+pam_service 'auth required pam_permit.so' 'account required pam_deny.so'
+(cd "$WORK" && no_tty "$LEASEXEC" -q -l "$L" -- id -un >/dev/null 2>&1)
+ok "the account stack counts too (pam_deny in account: 77)" test $? -eq 77
+
+# who must authenticate: the lease can ask for it, the policy's none does not
+pam_service 'auth required pam_deny.so' 'account required pam_permit.so'
+policy_set '.auth = "none"'
+(cd "$WORK" && no_tty "$LEASEXEC" -q -l "$L" -- id -un >/dev/null 2>&1)
+ok "policy auth none, lease without auth: no PAM (runs under a pam_deny service)" test $? -eq 0
+LP=$(issue --user $ALICE --cmd /usr/bin/id --rw "$WORK" --auth pam --ttl 10m)
+(cd "$WORK" && no_tty "$LEASEXEC" -q -l "$LP" -- id -un >/dev/null 2>&1)
+ok "lease auth: \"pam\" asks PAM whatever the policy says (pam_deny: 77)" test $? -eq 77
+policy_set '.auth = "run_as_root"'
+(cd "$WORK" && no_tty "$LEASEXEC" -q -l "$L" -- id -un >/dev/null 2>&1)
+ok "policy auth run_as_root: a run as the subject needs none" test $? -eq 0
+
+# the PAM session for run_as: pam_limits' limits apply to the run
+policy_set '.auth = "none" | .pam_session = true'
+printf '%s hard nofile 777\n%s soft nofile 777\n' $ALICE $ALICE > "$T/etc/limits-test.conf"
+pam_service 'auth required pam_deny.so' 'account required pam_permit.so' \
+	"session required pam_limits.so conf=$T/etc/limits-test.conf"
+out=$(cd "$WORK" && no_tty "$LEASEXEC" -q -l "$L" -- /bin/sh -c 'ulimit -n' 2>&1)
+ok "pam_session: the run gets the limits pam_limits sets for run_as (nofile $out)" test "$out" = 777
+pam_service 'session required pam_deny.so'
+(cd "$WORK" && no_tty "$LEASEXEC" -q -l "$L" -- id -un >/dev/null 2>&1)
+ok "a refused PAM session is a denial (77)" test $? -eq 77
+ok "... with its audit record (clause auth.session)" \
+	sh -c "grep '\"type\":\"lease_event.DENIED\"' '$LOG' | tail -n1 | grep -q '\"clause\":\"auth.session\"'"
+
+# libpam: leasexec only, one file
+ok "libpam is linked into leasexec" sh -c "ldd '$LEASEXEC' | grep -q libpam"
+ok "... and not into calyx" sh -c "! ldd '$CALYX' | grep -q libpam"
+ok "auth.c is the only file that includes the PAM headers" \
+	test "$(grep -rl 'security/pam' "$CALYX_SRCDIR/src" | sed "s|$CALYX_SRCDIR/||")" = src/leasexec/auth.c
+rm -f "$PAMD/leasexec" "$T/etc/limits-test.conf"
+tap_end
