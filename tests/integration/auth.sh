@@ -53,7 +53,7 @@ term_type '$LX -K; $LX -q -l '"$L"' -- id -un; echo "EXIT=$?"'
 term_ok "leasexec -K forgets the timestamp: the prompt again" '^\[leasexec\] Password:' 50
 term_type "$WRONG"
 term_ok "a wrong password is a denial (77)" 'EXIT=77' 50
-term_ok "... that says why in one line" '^leasexec: denied: PAM authentication of  for ' 10
+term_ok "... that says why in one line" "^leasexec: denied: PAM authentication of $ALICE for " 10
 ok "... with its DENIED audit record (clause auth)" \
 	sh -c "grep '\"type\":\"lease_event.DENIED\"' '$LOG' | tail -n1 | grep -q '\"clause\":\"auth\"'"
 ok "no password reaches the audit log" sh -c "! grep -q -e '$PW' -e '$WRONG' '$LOG'"
