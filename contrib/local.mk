@@ -2,6 +2,7 @@
 #   $(pkgdatadir)              leasexec.mk (make), leasexec.sh (shell)
 #   bash-completion            leasexec, calyx
 #   $(sysconfdir)/logrotate.d  calyx (the sentinel log; never the audit log)
+#   $(pamdir)                  leasexec (the PAM service; /etc/pam.d for --sysconfdir=/etc)
 #   $(docdir)/examples         the README's worked examples
 #   --with-systemdsystemunitdir  calyx-sentinel.service, calyx-prune.{service,timer}
 dist_pkgdata_DATA = contrib/leasexec.mk contrib/leasexec.sh
@@ -12,6 +13,10 @@ dist_bashcompletion_DATA = contrib/bash-completion/leasexec contrib/bash-complet
 calyxexamplesdir = $(docdir)/examples
 dist_calyxexamples_DATA = contrib/examples/Makefile contrib/examples/hello.c \
 	contrib/examples/backup.sh contrib/examples/agent.sh
+
+# PAM service "leasexec": pamdir is SYSCONFDIR/pam.d (configure --with-pamdir)
+pamconfdir = $(pamdir)
+dist_pamconf_DATA = contrib/pam/leasexec
 
 logrotatedir = $(sysconfdir)/logrotate.d
 logrotate_DATA = contrib/logrotate/calyx

@@ -135,6 +135,7 @@ if env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$CALYX_BUILDDIR" install-
 		"$CALYX_PKGDATADIR/leasexec.mk" "$CALYX_PKGDATADIR/leasexec.sh" \
 		"$CALYX_PKGDATADIR/schemas/lease.schema.json" "$CALYX_PKGDATADIR/schemas/policy.schema.json" \
 		"$CALYX_PKGDATADIR/policies/agent-staging.json" "$CALYX_SYSCONFDIR/logrotate.d/calyx" \
+		"$CALYX_SYSCONFDIR/pam.d/leasexec" \
 		"$CALYX_DOCDIR/examples/Makefile" "$CALYX_DOCDIR/examples/agent.sh"; do
 		ok "make install-data installs $f" test -s "$I$f"
 	done

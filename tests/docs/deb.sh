@@ -85,6 +85,7 @@ ok "etc/calyx/keys and var/lib/calyx/state are 0700, var/log/calyx 0750" sh -c \
 dpkg-deb -e "$DEB" "$W/control"
 ok "the default policy is a conffile" grep -qx /etc/calyx/policy.json "$W/control/conffiles"
 ok "the logrotate file is a conffile" grep -qx /etc/logrotate.d/calyx "$W/control/conffiles"
+ok "the PAM service is a conffile, /etc/pam.d/leasexec" grep -qx /etc/pam.d/leasexec "$W/control/conffiles"
 for f in usr/sbin/calyx usr/sbin/calyx-sentinel usr/share/man/man1/leasexec.1.gz \
 	usr/share/man/man5/calyx-lease.5.gz usr/share/man/man5/calyx-policy.5.gz \
 	usr/share/man/man8/calyx.8.gz usr/share/bash-completion/completions/leasexec \
@@ -156,7 +157,7 @@ rc=$?
 ok "dpkg --purge removes it (exit $rc)" test $rc -eq 0
 ok "nothing is left: binaries, /etc/calyx, /var/lib/calyx, /var/log/calyx, /run/calyx" sh -c \
 	"! ls -d /usr/bin/leasexec /usr/sbin/calyx /etc/calyx /var/lib/calyx /var/log/calyx \
-	/run/calyx /etc/logrotate.d/calyx 2>/dev/null | grep -q ."
+	/run/calyx /etc/logrotate.d/calyx /etc/pam.d/leasexec 2>/dev/null | grep -q ."
 ok "dpkg knows no leasexec any more" sh -c "! dpkg -s leasexec >/dev/null 2>&1"
 cleanup_deb
 ok "the machine is as it was (group and user as before)" sh -c \
