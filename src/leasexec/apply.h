@@ -10,6 +10,7 @@ struct child_io {
 	int report_fd;  /* write end, CLOEXEC: a struct child_report on failure */
 	int out_fd;     /* write ends of the capture pipes, or -1 (inherit) */
 	int err_fd;
+	int status_fd;  /* write end, CLOEXEC: init's struct init_report, or -1 */
 	pid_t parent;
 };
 

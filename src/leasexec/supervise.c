@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 
 #include "compat.h"
+#include "init.h"
 #include "paths.h"
 #include "runstate.h"
 #include "supervise.h"
@@ -78,9 +79,12 @@ static pid_t do_clone(struct plan *p, int *pidfd, bool *placed)
 	return (pid_t)syscall(SYS_clone, (unsigned long)(p->clone_flags | SIGCHLD), 0, 0, 0, 0);
 }
 
-static int make_pipes(struct plan *p, int go[2], int rep[2], int out[2], int err[2])
+static int make_pipes(struct plan *p, int go[2], int rep[2], int st[2], int out[2], int err[2])
 {
+	st[0] = st[1] = -1;
 	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(rep, O_CLOEXEC) < 0)
+		return -errno;
+	if (p->pidns && pipe2(st, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -errno;
 	out[0] = out[1] = err[0] = err[1] = -1;
 	if (!p->capture)
@@ -103,13 +107,14 @@ static void close_pair(int fds[2])
 
 int sup_spawn(struct run *r, struct plan *p, struct sup *s, int out_file, int err_file)
 {
-	int go[2], rep[2], out[2], err[2], e;
+	int go[2], rep[2], st[2], out[2], err[2], e;
 	sigset_t set;
 
 	memset(s, 0, sizeof(*s));
-	s->pidfd = s->sigfd = s->inofd = s->go_wr = s->report_rd = -1;
+	s->pidfd = s->sigfd = s->inofd = s->go_wr = s->report_rd = s->status_rd = -1;
 	s->out[0].in = s->out[1].in = s->out[0].file = s->out[1].file = -1;
-	if ((e = make_pipes(p, go, rep, out, err)) < 0)
+	s->pidns = p->pidns;
+	if ((e = make_pipes(p, go, rep, st, out, err)) < 0)
 		return err_set(&r->err, e, "pipe", "%s", strerror(-e));
 	block_signals(&set);
 	/* orphans of the run are reparented to us, not to init: we reap them */
@@ -122,14 +127,17 @@ int sup_spawn(struct run *r, struct plan *p, struct sup *s, int out_file, int er
 		return err_set(&r->err, errno, "clone", "cannot create the run's process: %s",
 			       strerror(errno));
 	if (s->pid == 0) {
-		struct child_io io = { go[0], rep[1], out[1], err[1], getppid() };
+		struct child_io io = { go[0], rep[1], out[1], err[1], st[1], getppid() };
 
 		apply_child(p, &io);
 	}
 	s->go_wr = go[1];
 	s->report_rd = rep[0];
+	s->status_rd = st[0];
 	close(go[0]);
 	close(rep[1]);
+	if (st[1] >= 0)
+		close(st[1]);
 	if (p->capture) {
 		close(out[1]);
 		close(err[1]);
@@ -181,6 +189,14 @@ int sup_go(struct run *r, struct sup *s)
 
 static void forward(struct sup *s, int sig)
 {
+	/* the run's init passes it on to the command's process group (a stop as a
+	 * stop); we stop too, so the caller's shell sees the job stopped */
+	if (s->pidns) {
+		kill(s->pid, sig);
+		if (sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
+			raise(SIGSTOP);
+		return;
+	}
 	/* the run is its own session: its process group id is the child's pid */
 	if (kill(-s->pid, sig) < 0)
 		kill(s->pid, sig);
@@ -188,6 +204,18 @@ static void forward(struct sup *s, int sig)
 		kill(-s->pid, SIGSTOP);
 		raise(SIGSTOP); /* stop too, so the caller's shell sees the job stopped */
 	}
+}
+
+/* The run's init ended: the command's own status, if init lived to report it
+ * (a run killed as a whole leaves init's SIGKILL, as the command's was). */
+static void take_init_report(struct sup *s)
+{
+	struct init_report rep;
+
+	if (s->status_rd < 0 || !init_read_report(s->status_rd, &rep))
+		return;
+	s->status = rep.status;
+	s->leftovers |= rep.others != 0;
 }
 
 /* Reap the main process and any orphan of the run reparented to us. */
@@ -204,6 +232,7 @@ static void reap(struct sup *s)
 		}
 		s->status = st;
 		s->ru = ru;
+		take_init_report(s);
 		s->pid = -s->pid; /* reaped: negative marks it */
 		clock_gettime(CLOCK_REALTIME, &s->end_rt);
 		s->end_ms = mono_now_ms();
@@ -386,7 +415,7 @@ void sup_abort(struct plan *p, struct sup *s)
 
 void sup_free(struct sup *s)
 {
-	int *fds[] = { &s->pidfd, &s->sigfd, &s->inofd, &s->go_wr, &s->report_rd };
+	int *fds[] = { &s->pidfd, &s->sigfd, &s->inofd, &s->go_wr, &s->report_rd, &s->status_rd };
 
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		if (*fds[i] >= 0) {

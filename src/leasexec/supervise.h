@@ -33,6 +33,8 @@ struct sup {
 	bool watched;            /* watch_state() was called (inofd may still be -1) */
 	int go_wr;
 	int report_rd;
+	int status_rd;           /* init's report of the command's status, or -1 */
+	bool pidns;              /* pid is the run's init, not the command */
 	struct stream out[2];
 	bool placed;             /* clone put the child in its v2 node */
 	bool started;            /* the child exec'd */

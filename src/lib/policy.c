@@ -301,7 +301,6 @@ static int parse_layers(const cJSON *root, struct policy *p, struct calyx_err *e
 
 	for (int i = 0; i < LAYER__MAX; i++)
 		p->layers[i] = REQ_REQUIRED;
-	p->layers[LAYER_PIDNS] = REQ_OFF;
 	p->layers[LAYER_LANDLOCK_NET] = REQ_BEST_EFFORT;
 	p->layers[LAYER_LANDLOCK_SCOPE] = REQ_BEST_EFFORT;
 	if (o) {
