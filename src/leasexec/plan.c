@@ -268,6 +268,7 @@ static int plan_resolv(struct run *r, struct plan *p)
 		return 0;
 	if ((e = ns_root_bind(&p->root, real, ROOT_RO, &r->err)) < 0)
 		return fail(r, STAGE_PLAN, e);
+	str_copy(p->resolv, sizeof(p->resolv), real); /* and read by Landlock's rules */
 	return 0;
 }
 
@@ -438,6 +439,8 @@ static int plan_landlock(struct run *r, struct plan *p)
 	    (e = ll_add_list(r, p, r->lease.exec, LL_EXEC, false)) < 0 ||
 	    (e = ll_add_list(r, p, r->lease.rw, LL_RW, false)) < 0)
 		return e;
+	if (p->resolv[0] && (e = ll_plan_add(&p->ll, p->resolv, LL_RO, false, &r->err)) < 0)
+		return fail(r, STAGE_PLAN, e);
 	/* the command itself, which may live outside every other rule */
 	if ((e = ll_plan_add(&p->ll, p->cmd_path, LL_EXEC, false, &r->err)) < 0)
 		return fail(r, STAGE_PLAN, e);

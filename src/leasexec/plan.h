@@ -53,6 +53,7 @@ struct plan {
 	bool lo_up;
 	bool pidns;                 /* leasexec's init is PID 1 of the run */
 	struct ns_root root;        /* the run's root, when it has a mount namespace */
+	char resolv[PATH_MAX];      /* the file a symlinked /etc/resolv.conf names, bound in */
 	/* rlimits of the child */
 	struct rlimit rlim[RLIM_NLIMITS];
 	struct ll_plan ll;

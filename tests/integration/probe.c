@@ -9,6 +9,11 @@
  *   probe argc0 PATH           execve PATH with an empty argv
  *   probe kill PID SIG | sleep SECONDS | write PATH | read PATH | listen PORT SECONDS
  *   probe alloc MB | pgrp-exec CMD... | watchdog SECONDS PID
+ *   probe unix-listen PATH SECONDS | unix PATH   a pathname socket: serve / connect
+ *
+ * A probe that may crash (i386: some kernels have no 32-bit entry and send
+ * SIGSEGV) runs in a child, and a death by signal is printed as "signal NAME",
+ * never as nothing.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -24,7 +29,9 @@
 #include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <dirent.h>
@@ -83,7 +90,7 @@ static int x32(void)
 	return report(r);
 }
 
-static int i386(void)
+static int i386_call(void)
 {
 	/* getpid (20) through the 32-bit int 0x80 entry point */
 	long r;
@@ -94,6 +101,78 @@ static int i386(void)
 		return report(-1);
 	}
 	return report(r);
+}
+
+/* Run f in a child: its output, or how it died. */
+static int in_child(int (*f)(void))
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0)
+		_exit(f());
+	if (pid < 0 || waitpid(pid, &st, 0) < 0)
+		return report(-1);
+	if (WIFSIGNALED(st)) {
+		const char *name = sigabbrev_np(WTERMSIG(st));
+
+		printf("signal SIG%s\n", name ? name : "?");
+		return 1;
+	}
+	return WEXITSTATUS(st);
+}
+
+static int i386(void)
+{
+	return in_child(i386_call);
+}
+
+static int unix_addr(const char *path, struct sockaddr_un *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa->sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(sa->sun_path, path);
+	return 0;
+}
+
+/* A root service's socket, mode 0666, answering "pong" to each connection. */
+static int unix_listen(const char *path, int seconds)
+{
+	struct sockaddr_un sa;
+	int l = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	unlink(path);
+	if (l < 0 || unix_addr(path, &sa) < 0 || bind(l, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    chmod(path, 0666) < 0 || listen(l, 16) < 0)
+		return report(-1);
+	printf("listening\n");
+	alarm((unsigned)seconds);
+	for (;;) {
+		int c = accept(l, NULL, NULL);
+
+		if (c >= 0 && write(c, "pong\n", 5) < 0)
+			perror("write");
+		close(c);
+	}
+}
+
+static int unix_connect(const char *path)
+{
+	struct sockaddr_un sa;
+	char b[16] = "";
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	if (fd < 0 || unix_addr(path, &sa) < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return report(-1);
+	if (read(fd, b, sizeof(b) - 1) != 5 || strcmp(b, "pong\n") != 0) {
+		printf("fail no answer\n");
+		return 1;
+	}
+	return report(0);
 }
 
 int main(int argc, char **argv)
@@ -166,6 +245,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(c, "fds"))
 		return fds();
+	if (!strcmp(c, "unix-listen") && argc > 3)
+		return unix_listen(argv[2], atoi(argv[3]));
+	if (!strcmp(c, "unix") && argc > 2)
+		return unix_connect(argv[2]);
 	if (!strcmp(c, "kill") && argc > 3)
 		return report(kill(atoi(argv[2]), atoi(argv[3])));
 	if (!strcmp(c, "sleep") && argc > 2)
