@@ -265,6 +265,8 @@ bool ns_root_visible(const struct ns_root *nr, const char *path)
 	const struct ns_mount *m = ns_root_lookup(nr, path);
 
 	/* a host path is there if a bind covers it; a fresh tmpfs has only itself */
+	if (strcmp(path, "/") == 0)
+		return true;
 	return m && (m->kind == NS_BIND || strcmp(m->target, path) == 0);
 }
 

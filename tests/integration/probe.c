@@ -10,6 +10,9 @@
  *   probe kill PID SIG | sleep SECONDS | write PATH | read PATH | listen PORT SECONDS
  *   probe alloc MB | pgrp-exec CMD... | watchdog SECONDS PID
  *   probe unix-listen PATH SECONDS | unix PATH   a pathname socket: serve / connect
+ *   probe nolandlock CMD...    as root: exec CMD under a seccomp filter that
+ *                              makes landlock_create_ruleset ENOSYS (a kernel
+ *                              without Landlock, for the layer tests)
  *
  * A probe that may crash (i386: some kernels have no 32-bit entry and send
  * SIGSEGV) runs in a child, and a death by signal is printed as "signal NAME",
@@ -29,6 +32,11 @@
 #include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -125,6 +133,26 @@ static int in_child(int (*f)(void))
 static int i386(void)
 {
 	return in_child(i386_call);
+}
+
+/* The filter survives exec and the setuid leasexec below it: an old kernel. */
+static int no_landlock(char **cmd)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 444 /* landlock_create_ruleset */, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+		return report(-1);
+	execvp(cmd[0], cmd);
+	return report(-1);
 }
 
 static int unix_addr(const char *path, struct sockaddr_un *sa)
@@ -245,6 +273,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(c, "fds"))
 		return fds();
+	if (!strcmp(c, "nolandlock") && argc > 2)
+		return no_landlock(argv + 2);
 	if (!strcmp(c, "unix-listen") && argc > 3)
 		return unix_listen(argv[2], atoi(argv[3]));
 	if (!strcmp(c, "unix") && argc > 2)
