@@ -3,7 +3,7 @@
 # From a fresh clone to a sandboxed, audited command, on Debian 12 or
 # Ubuntu 22.04+:  sudo ./contrib/quickstart.sh
 #
-#  1. installs the build dependencies (apt-get),
+#  1. installs the build dependencies and what `make check` uses (apt-get),
 #  2. builds leasexec, calyx and calyx-sentinel in ./build-quickstart,
 #  3. installs them under $CALYX_PREFIX (default /usr/local), leasexec setuid root,
 #  4. calyx init: directories, the default policy, the first issuer key,
@@ -29,7 +29,9 @@ if [ "${CALYX_QUICKSTART_NO_DEPS:-}" != 1 ]; then
 	apt-get update -q
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
 		build-essential autoconf automake libtool pkg-config libsodium-dev libcjson-dev \
-		libseccomp-dev libbpf-dev libpam0g-dev check clang llvm bpftool jq util-linux tmux
+		libseccomp-dev libbpf-dev libpam0g-dev check clang llvm bpftool jq util-linux \
+		bsdutils procps psmisc iproute2 curl python3 python3-jsonschema logrotate \
+		man-db groff-base tmux asciinema
 fi
 
 step "building in $B"
@@ -63,7 +65,7 @@ step "running: leasexec -l $ID -- uname -a   (as $USERNAME)"
 cd "$HOMEDIR"
 setpriv --reuid="$USERNAME" --regid="$USERNAME" --init-groups --reset-env -- \
 	"$PREFIX/bin/leasexec" -l "$ID" -- uname -a
-step "running: leasexec -l $ID -- ls /root   (denied by Landlock inside the sandbox)"
+step "running: leasexec -l $ID -- ls /root   (no such directory: the run sees only what its lease names)"
 setpriv --reuid="$USERNAME" --regid="$USERNAME" --init-groups --reset-env -- \
 	"$PREFIX/bin/leasexec" -l "$ID" -- ls /root || true
 step "running: leasexec -l $ID -- cat /etc/hostname   (not leased: refused)"

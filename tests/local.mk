@@ -19,6 +19,10 @@ endif
 
 EXTRA_DIST += tests/data
 
+# first: what the host lacks for the suites below, named with its package
+TESTS += tests/preflight.sh
+EXTRA_DIST += tests/preflight.sh
+
 include tests/unit/local.mk
 include tests/fuzz/local.mk
 include tests/audit/local.mk

@@ -18,6 +18,7 @@
 
 #include "apply.h"
 #include "compat.h"
+#include "init.h"
 #include "pty.h"
 
 #ifndef AT_EMPTY_PATH
@@ -91,6 +92,36 @@ static int exec_fd(const struct plan *p, struct calyx_err *err)
 	return err_set(err, errno, p->cmd_path, "execveat: %s", strerror(errno));
 }
 
+/*
+ * PID 1 forks the command: its own process group (a terminal's foreground
+ * job, so init can stop and signal it as one), signals restored.  Init does
+ * not keep the report pipe: its EOF still means "exec'd".
+ */
+static _Noreturn void spawn_command(const struct plan *p, const struct child_io *io)
+{
+	struct calyx_err err = { 0 };
+	sigset_t set;
+	pid_t cmd;
+
+	init_signals(&set);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	cmd = fork();
+	if (cmd < 0) {
+		err_set(&err, errno, "init", "fork: %s", strerror(errno));
+		child_fail(io, STAGE_EXEC, &err);
+	}
+	if (cmd == 0) {
+		setpgid(0, 0);
+		if (io->pty_fd >= 0)
+			pty_child_foreground();
+		exec_fd(p, &err);
+		child_fail(io, STAGE_EXEC, &err);
+	}
+	setpgid(cmd, cmd); /* whichever of us comes first */
+	close(io->report_fd);
+	init_loop(cmd, &set, io->status_fd);
+}
+
 _Noreturn void apply_child(const struct plan *p, const struct child_io *io)
 {
 	struct calyx_err err = { 0 };
@@ -101,9 +132,10 @@ _Noreturn void apply_child(const struct plan *p, const struct child_io *io)
 	 *    ourselves, first, while we are still root */
 	if (cg_join_v1(&p->cg, &err) < 0)
 		child_fail(io, STAGE_CGROUP, &err);
-	/* 2. namespaces exist since clone; fill them while we are still root */
-	if ((p->clone_flags & CLONE_NEWNS) &&
-	    ns_private_tmp(p->tmp, p->binds, p->n_binds, &err) < 0)
+	/* 2. namespaces exist since clone; fill them while we are still root: the
+	 *    root built from the lease (its /proc is the new PID namespace's, so this
+	 *    runs in it), pivoted into, the host's detached */
+	if ((p->clone_flags & CLONE_NEWNS) && ns_root_build(&p->root, p->run_dir, &err) < 0)
 		child_fail(io, STAGE_MOUNTS, &err);
 	if (p->lo_up && ns_loopback_up(&err) < 0)
 		child_fail(io, STAGE_NETWORK, &err);
@@ -124,8 +156,11 @@ _Noreturn void apply_child(const struct plan *p, const struct child_io *io)
 	/* 5. identity: groups, gid, uid (and caps for run_as root), verified */
 	if (priv_switch(&p->id, &err) < 0)
 		child_fail(io, STAGE_IDS, &err);
-	/* credentials changed: the parent-death signal was reset, set it now */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != io->parent) {
+	/* credentials changed: the parent-death signal was reset, set it now.  As PID 1
+	 * of a new namespace our parent reads as 0: the "go" pipe's EOF covers a
+	 * supervisor that died before this */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 ||
+	    (!p->pidns && getppid() != io->parent)) {
 		err_set(&err, ESRCH, "supervisor", "the supervisor is gone");
 		child_fail(io, STAGE_IDS, &err);
 	}
@@ -147,7 +182,10 @@ _Noreturn void apply_child(const struct plan *p, const struct child_io *io)
 	 * the parent waits for that fdatasync; nothing of the command runs before. */
 	if (read(io->go_fd, &go, 1) != 1)
 		_exit(EXIT_FAILED);
-	/* 9. the fd that was opened, checked and hashed */
+	/* 9. the fd that was opened, checked and hashed; with a PID namespace we are
+	 *    its init, sandboxed like the command, which we fork to exec it */
+	if (p->pidns)
+		spawn_command(p, io);
 	exec_fd(p, &err);
 	child_fail(io, STAGE_EXEC, &err);
 }

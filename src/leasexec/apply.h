@@ -11,6 +11,7 @@ struct child_io {
 	int out_fd;     /* write ends of the capture pipes, or -1 (inherit) */
 	int err_fd;
 	int pty_fd;     /* --pty: the slave, attached after setsid; -1 otherwise */
+	int status_fd;  /* write end, CLOEXEC: init's struct init_report, or -1 */
 	pid_t parent;
 };
 

@@ -47,6 +47,7 @@ static uint64_t class_rights(enum ll_class cls)
 {
 	switch (cls) {
 	case LL_RO: return R_READ;
+	case LL_LIST: return LANDLOCK_ACCESS_FS_READ_DIR;
 	case LL_EXEC: return R_READ | LANDLOCK_ACCESS_FS_EXECUTE;
 	case LL_RW_DEV:
 		return LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE |

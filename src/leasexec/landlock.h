@@ -18,6 +18,7 @@ enum ll_class {
 	LL_EXEC,
 	LL_RW,
 	LL_RW_DEV, /* device files: read, write and their ioctls */
+	LL_LIST,   /* list directories only: the run's own root, built from the rules */
 };
 
 struct ll_rule {

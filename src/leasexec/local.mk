@@ -7,7 +7,7 @@ LEASEXEC_SOURCES = \
 	src/leasexec/request.c src/leasexec/request.h src/leasexec/list.c \
 	src/leasexec/plan.c src/leasexec/plan.h src/leasexec/planprint.c \
 	src/leasexec/cgroup.c src/leasexec/cgroup.h \
-	src/leasexec/ns.c src/leasexec/ns.h \
+	src/leasexec/ns.c src/leasexec/ns.h src/leasexec/init.c src/leasexec/init.h \
 	src/leasexec/landlock.c src/leasexec/landlock.h \
 	src/leasexec/seccomp.c src/leasexec/seccomp.h \
 	src/leasexec/apply.c src/leasexec/apply.h \

@@ -240,103 +240,121 @@ static int ns_wanted(struct run *r, struct plan *p, enum layer_id id, const char
 	return 0;
 }
 
-static int add_bind(struct run *r, struct plan *p, const char *path, bool rdonly)
+/* The minimal /dev of ns.c makes these itself; anything else under /dev is bound. */
+static bool dev_made(const char *path)
 {
-	struct ns_bind *b;
-	struct stat st;
-	int fd = open(path, O_PATH | O_CLOEXEC);
+	static const char *const made[] = { "/dev/null", "/dev/zero", "/dev/full", "/dev/random",
+					    "/dev/urandom", "/dev/fd", "/dev/stdin", "/dev/stdout",
+					    "/dev/stderr", "/dev/shm", "/dev/tty" };
 
-	if (fd < 0)
-		return fail(r, STAGE_PLAN, err_set(&r->err, errno, path, "cannot open: %s",
-						   strerror(errno)));
-	b = realloc(p->binds, (p->n_binds + 1) * sizeof(*b));
-	if (!b) {
-		close(fd);
-		return fail(r, STAGE_PLAN, err_set(&r->err, ENOMEM, path, "out of memory"));
+	if (strcmp(path, "/dev") == 0)
+		return true;
+	for (size_t i = 0; i < ARRAY_SIZE(made); i++)
+		if (path_is_under(path, made[i]))
+			return true;
+	return false;
+}
+
+enum {
+	ROOT_RO = NS_RDONLY | NS_NOSUID | NS_NODEV | NS_NOEXEC,
+	ROOT_EXEC = NS_RDONLY | NS_NOSUID | NS_NODEV,
+	/* as Landlock's rw class: builds run what they just built */
+	ROOT_RW = NS_NOSUID | NS_NODEV,
+};
+
+static int root_list(struct run *r, struct plan *p, char *const *v, unsigned attr)
+{
+	for (; v && *v; v++) {
+		unsigned a = attr;
+		struct stat st;
+		int e;
+
+		/* /proc and the minimal /dev are the run's own, not the host's */
+		if (path_is_under(*v, "/proc") || dev_made(*v))
+			continue;
+		if (!(attr & NS_FROM_LEASE) && lstat(*v, &st) < 0)
+			continue; /* a base path this host lacks grants nothing */
+		/* a device the run may write (/dev/kvm): the only bind without nodev */
+		if (!(a & NS_RDONLY) && stat(*v, &st) == 0 && (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)))
+			a &= ~NS_NODEV;
+		if ((e = ns_root_bind(&p->root, *v, a, &r->err)) < 0) {
+			if (e == -ENOENT)
+				err_hint(&r->err, "a lease path must exist before the run starts");
+			return fail(r, STAGE_PLAN, e);
+		}
 	}
-	p->binds = b;
-	b = &p->binds[p->n_binds++];
-	b->fd = fd;
-	b->tree = -1;
-	b->rdonly = rdonly;
-	b->dir = fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
-	str_copy(b->target, sizeof(b->target), path);
 	return 0;
 }
 
-static bool under_private_tmp(const struct plan *p, const char *path)
+/*
+ * DNS for network modes allow and host: /etc/resolv.conf is often a symlink
+ * into /run (systemd-resolved's stub-resolv.conf), which the run's empty
+ * /run would leave dangling.  Bind the one file it names, read-only.
+ */
+static int plan_resolv(struct run *r, struct plan *p)
 {
-	for (int t = 0; t < NS_TMP_DIRS; t++)
-		if (p->tmp[t] && path_is_under(path, ns_tmp_dirs[t]) &&
-		    strcmp(path, ns_tmp_dirs[t]) != 0)
-			return true;
-	return false;
+	char real[PATH_MAX];
+	int e;
+
+	if (p->net != NET_ALLOW && p->net != NET_HOST)
+		return 0;
+	if (!realpath("/etc/resolv.conf", real) || strcmp(real, "/etc/resolv.conf") == 0)
+		return 0;
+	if ((e = ns_root_bind(&p->root, real, ROOT_RO, &r->err)) < 0)
+		return fail(r, STAGE_PLAN, e);
+	str_copy(p->resolv, sizeof(p->resolv), real); /* and read by Landlock's rules */
+	return 0;
 }
 
-/* Is path in the lease's rw list? */
-static bool lease_writes(const struct run *r, const char *path)
+static int root_fresh(struct run *r, struct plan *p)
 {
-	for (char **v = r->lease.rw; v && *v; v++)
-		if (strcmp(*v, path) == 0)
-			return true;
-	return false;
-}
+	static const struct {
+		enum ns_kind kind;
+		const char *path;
+	} fresh[] = { { NS_PROC, "/proc" }, { NS_DEV, "/dev" }, { NS_TMPFS, "/run" } };
+	int e;
 
-static int bind_order(const void *a, const void *b)
-{
-	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
-	size_t lx = strlen(x), ly = strlen(y);
-
-	return lx != ly ? (lx < ly ? -1 : 1) : strcmp(x, y);
+	for (size_t i = 0; i < ARRAY_SIZE(fresh); i++)
+		if ((e = ns_root_add(&p->root, fresh[i].kind, fresh[i].path, &r->err)) < 0)
+			return fail(r, STAGE_PLAN, e);
+	for (int t = 0; r->policy.private_tmp && t < NS_TMP_DIRS; t++)
+		if ((e = ns_root_add(&p->root, NS_TMPFS, ns_tmp_dirs[t], &r->err)) < 0)
+			return fail(r, STAGE_PLAN, e);
+	return 0;
 }
 
 /*
- * Lease paths below a private tmp dir are bound into it, so they stay
- * reachable: parents before children; read-only unless the lease writes
- * there, because the private tmp's own write rule (Landlock grants the union
- * of the rules on a path's ancestors, mount points included) would otherwise
- * make a read-only path writable.  A path already visible through a bound
- * ancestor is bound again only to make it writable.
+ * The run's root: the policy's base paths and the lease's paths bound in with
+ * their own flags, fresh /proc, /dev, /run and tmp dirs, the command itself
+ * where no rule shows it, and the working directory (empty if not granted).
  */
-static int plan_binds(struct run *r, struct plan *p)
+static int plan_root(struct run *r, struct plan *p)
 {
-	char **lists[] = { r->lease.ro, r->lease.rw, r->lease.exec };
-	const char **v = NULL;
-	size_t n = 0, ro = 0;
-	int e = 0;
+	const struct policy *pol = &r->policy;
+	const struct lease *l = &r->lease;
+	size_t binds, ro, lease;
+	int e;
 
-	for (size_t l = 0; l < ARRAY_SIZE(lists); l++)
-		for (char **s = lists[l]; s && *s; s++) {
-			const char **nv;
-
-			if (!under_private_tmp(p, *s))
-				continue;
-			nv = realloc(v, (n + 1) * sizeof(*v));
-			if (!nv) {
-				free(v);
-				return fail(r, STAGE_PLAN, err_set(&r->err, ENOMEM, *s, "out of memory"));
-			}
-			v = nv;
-			v[n++] = *s;
-		}
-	if (n)
-		qsort(v, n, sizeof(*v), bind_order);
-	for (size_t i = 0; i < n && e >= 0; i++) {
-		bool w = lease_writes(r, v[i]), covered = false;
-
-		for (size_t j = 0; j < p->n_binds && !covered; j++)
-			covered = path_is_under(v[i], p->binds[j].target) &&
-				  (!p->binds[j].rdonly || !w);
-		if (covered)
-			continue;
-		e = add_bind(r, p, v[i], !w);
-		ro += e >= 0 && !w;
-	}
-	free(v);
-	if (e >= 0 && p->n_binds)
-		layer_set(p, LAYER_MOUNTNS, "private /tmp, /var/tmp, /dev/shm; %zu lease path%s "
-			  "bound in (%zu read-only)", p->n_binds, p->n_binds == 1 ? "" : "s", ro);
-	return e;
+	if ((e = root_fresh(r, p)) < 0 || (e = root_list(r, p, pol->base_exec, ROOT_EXEC)) < 0 ||
+	    (e = root_list(r, p, pol->base_ro, ROOT_RO)) < 0 ||
+	    (e = root_list(r, p, pol->base_rw, ROOT_RW)) < 0 ||
+	    (e = root_list(r, p, l->ro, ROOT_RO | NS_FROM_LEASE)) < 0 ||
+	    (e = root_list(r, p, l->exec, ROOT_EXEC | NS_FROM_LEASE)) < 0 ||
+	    (e = root_list(r, p, l->rw, ROOT_RW | NS_FROM_LEASE)) < 0 ||
+	    (e = plan_resolv(r, p)) < 0)
+		return e;
+	if ((e = ns_root_finish(&p->root, p->cwd, &r->err)) < 0)
+		return fail(r, STAGE_PLAN, e);
+	if (!ns_root_visible(&p->root, p->cmd_path) &&
+	    ((e = ns_root_bind_fd(&p->root, p->cmd_fd, p->cmd_path, ROOT_EXEC, &r->err)) < 0 ||
+	     (e = ns_root_finish(&p->root, p->cwd, &r->err)) < 0))
+		return fail(r, STAGE_PLAN, e);
+	ns_root_count(&p->root, &binds, &ro, &lease);
+	layer_set(p, LAYER_MOUNTNS, "built root: %zu bind%s (%zu read-only, %zu from the lease), "
+		  "fresh /proc, minimal /dev, empty /run%s%s", binds, binds == 1 ? "" : "s", ro,
+		  lease, pol->private_tmp ? ", private /tmp, /var/tmp, /dev/shm" : "",
+		  p->root.cwd_empty ? "; working directory empty (not granted)" : "");
+	return 0;
 }
 
 static int plan_namespaces(struct run *r, struct plan *p)
@@ -344,28 +362,19 @@ static int plan_namespaces(struct run *r, struct plan *p)
 	bool netns = p->net == NET_NONE || p->net == NET_LOOPBACK;
 	int e;
 
-	if ((e = ns_wanted(r, p, LAYER_MOUNTNS, "mnt", CLONE_NEWNS, r->policy.private_tmp)) < 0 ||
+	if ((e = ns_wanted(r, p, LAYER_MOUNTNS, "mnt", CLONE_NEWNS, true)) < 0 ||
 	    (e = ns_wanted(r, p, LAYER_IPCNS, "ipc", CLONE_NEWIPC, true)) < 0 ||
 	    (e = ns_wanted(r, p, LAYER_UTSNS, "uts", CLONE_NEWUTS, true)) < 0 ||
-	    (e = ns_wanted(r, p, LAYER_NETNS, "net", CLONE_NEWNET, netns)) < 0)
+	    (e = ns_wanted(r, p, LAYER_NETNS, "net", CLONE_NEWNET, netns)) < 0 ||
+	    (e = ns_wanted(r, p, LAYER_PIDNS, "pid", CLONE_NEWPID, true)) < 0)
 		return e;
-	if (p->layer[LAYER_PIDNS].req == REQ_OFF) {
-		p->layer[LAYER_PIDNS].state = LS_OFF;
-		layer_set(p, LAYER_PIDNS, "off by policy (the run's cgroup is what leaves no "
-			  "process behind)");
-	} else if ((e = layer_missing(r, p, LAYER_PIDNS, STAGE_NAMESPACES,
-				      "this leasexec does not create PID namespaces")) < 0) {
-		return e;
-	}
-	if (p->clone_flags & CLONE_NEWNS) {
-		struct stat st;
-
-		for (int t = 0; t < NS_TMP_DIRS; t++)
-			p->tmp[t] = lstat(ns_tmp_dirs[t], &st) == 0 && S_ISDIR(st.st_mode);
-		layer_set(p, LAYER_MOUNTNS, "private /tmp, /var/tmp, /dev/shm");
-		if (plan_binds(r, p) < 0)
-			return -1;
-	}
+	if ((p->clone_flags & CLONE_NEWNS) && plan_root(r, p) < 0)
+		return -1;
+	p->pidns = p->clone_flags & CLONE_NEWPID;
+	if (p->pidns)
+		layer_set(p, LAYER_PIDNS, "new PID namespace, leasexec's init as PID 1%s",
+			  p->clone_flags & CLONE_NEWNS ? "; /proc shows the run's processes only"
+						       : "; the host's /proc (no mount namespace)");
 	if (p->clone_flags & CLONE_NEWIPC)
 		layer_set(p, LAYER_IPCNS, "new IPC namespace");
 	if (p->clone_flags & CLONE_NEWUTS)
@@ -392,6 +401,8 @@ static int ll_add_list(struct run *r, struct plan *p, char *const *v, enum ll_cl
 		       bool base)
 {
 	for (; v && *v; v++) {
+		/* in the run's own /proc, /dev, tmp: open it there, after the pivot */
+		bool in_child = (p->clone_flags & CLONE_NEWNS) && ns_root_fresh(&p->root, *v);
 		struct stat st;
 		enum ll_class c = cls;
 		int e;
@@ -400,7 +411,7 @@ static int ll_add_list(struct run *r, struct plan *p, char *const *v, enum ll_cl
 			continue; /* a base path this host lacks grants nothing */
 		if (cls == LL_RW && stat(*v, &st) == 0 && S_ISCHR(st.st_mode))
 			c = LL_RW_DEV;
-		e = ll_plan_add(&p->ll, *v, c, false, &r->err);
+		e = ll_plan_add(&p->ll, *v, c, in_child, &r->err);
 		if (e < 0) {
 			err_hint(&r->err, "a lease path must exist before the run starts");
 			return fail(r, STAGE_PLAN, e);
@@ -462,14 +473,22 @@ static int plan_landlock(struct run *r, struct plan *p)
 	    (e = ll_add_list(r, p, r->lease.exec, LL_EXEC, false)) < 0 ||
 	    (e = ll_add_list(r, p, r->lease.rw, LL_RW, false)) < 0)
 		return e;
+	if (p->resolv[0] && (e = ll_plan_add(&p->ll, p->resolv, LL_RO, false, &r->err)) < 0)
+		return fail(r, STAGE_PLAN, e);
 	/* the command itself, which may live outside every other rule */
 	if ((e = ll_plan_add(&p->ll, p->cmd_path, LL_EXEC, false, &r->err)) < 0)
 		return fail(r, STAGE_PLAN, e);
+	/* the built root holds only what the rules name: listing it shows just that */
+	if ((p->clone_flags & CLONE_NEWNS) && (e = ll_plan_add(&p->ll, "/", LL_LIST, true,
+							       &r->err)) < 0)
+		return fail(r, STAGE_PLAN, e);
 	/* its own terminal by its generic name (less, getpass and editors open it) */
-	if (p->pty && (e = ll_plan_add(&p->ll, "/dev/tty", LL_RW_DEV, false, &r->err)) < 0)
+	if (p->pty && (e = ll_plan_add(&p->ll, "/dev/tty", LL_RW_DEV, (p->clone_flags & CLONE_NEWNS) &&
+				       ns_root_fresh(&p->root, "/dev/tty"), &r->err)) < 0)
 		return fail(r, STAGE_PLAN, e);
 	for (int t = 0; t < NS_TMP_DIRS; t++)
-		if (p->tmp[t] && (e = ll_plan_add(&p->ll, ns_tmp_dirs[t], LL_RW, true, &r->err)) < 0)
+		if ((p->clone_flags & CLONE_NEWNS) && pol->private_tmp &&
+		    (e = ll_plan_add(&p->ll, ns_tmp_dirs[t], LL_RW, true, &r->err)) < 0)
 			return fail(r, STAGE_PLAN, e);
 	if (p->net == NET_ALLOW &&
 	    (e = ll_plan_ports(&p->ll, r->lease.allow, r->lease.n_allow, &r->err)) < 0)
@@ -596,10 +615,9 @@ int plan_prepare(struct run *r, struct plan *p)
 {
 	int e = make_run_dir(r, p);
 
-	/* lease paths under the private tmp: their mounts, copied for the child */
-	for (size_t i = 0; e >= 0 && i < p->n_binds; i++)
-		if ((e = ns_bind_clone(&p->binds[i], &r->err)) < 0)
-			e = fail(r, STAGE_NAMESPACES, e);
+	/* the run's root: its mounts, copied for the child */
+	if (e >= 0 && (e = ns_root_prepare(&p->root, &r->err)) < 0)
+		e = fail(r, STAGE_MOUNTS, e);
 	return e < 0 ? e : prepare_cgroup(r, p);
 }
 
@@ -607,15 +625,8 @@ void plan_free(struct plan *p)
 {
 	strv_free(p->envp);
 	strv_free(p->env_removed);
-	for (size_t i = 0; i < p->n_binds; i++) {
-		close(p->binds[i].fd);
-		if (p->binds[i].tree >= 0)
-			close(p->binds[i].tree);
-	}
-	free(p->binds);
+	ns_root_free(&p->root);
 	ll_plan_free(&p->ll);
 	sc_plan_free(&p->sc);
 	p->envp = p->env_removed = NULL;
-	p->binds = NULL;
-	p->n_binds = 0;
 }

@@ -50,10 +50,10 @@ struct plan {
 	struct limits lim;
 	/* namespaces */
 	uint64_t clone_flags;
-	bool tmp[NS_TMP_DIRS];
 	bool lo_up;
-	struct ns_bind *binds;
-	size_t n_binds;
+	bool pidns;                 /* leasexec's init is PID 1 of the run */
+	struct ns_root root;        /* the run's root, when it has a mount namespace */
+	char resolv[PATH_MAX];      /* the file a symlinked /etc/resolv.conf names, bound in */
 	/* rlimits of the child */
 	struct rlimit rlim[RLIM_NLIMITS];
 	struct ll_plan ll;

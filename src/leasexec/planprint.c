@@ -77,6 +77,65 @@ static void print_limits(const struct plan *p)
 	printf("\n");
 }
 
+static const char *mount_kind(const struct ns_mount *m)
+{
+	static const char *const kinds[] = {
+		[NS_BIND] = "bind", [NS_TMPFS] = "tmpfs", [NS_DEV] = "dev", [NS_PROC] = "proc",
+		[NS_SYMLINK] = "symlink", [NS_DIR] = "empty dir",
+	};
+
+	return kinds[m->kind];
+}
+
+/* "ro,noexec": the flags a bind carries, as mount(8) would say them */
+static void mount_flags(const struct ns_mount *m, char *out, size_t n)
+{
+	snprintf(out, n, "%s%s%s", m->attr & NS_RDONLY ? "ro" : "rw",
+		 m->attr & NS_NOEXEC ? ",noexec" : "", m->attr & NS_NODEV ? "" : ",dev");
+}
+
+static void print_root(const struct plan *p)
+{
+	char fl[32];
+
+	if (!p->root.n)
+		return;
+	printf("  root        nothing else exists in the run\n");
+	for (size_t i = 0; i < p->root.n; i++) {
+		const struct ns_mount *m = &p->root.m[i];
+
+		fl[0] = '\0';
+		if (m->kind == NS_BIND)
+			mount_flags(m, fl, sizeof(fl));
+		printf("    %-9s %s%s%s%s%s%s\n", mount_kind(m), m->target,
+		       m->link ? " -> " : "", m->link ? m->link : "", fl[0] ? " (" : "", fl,
+		       fl[0] ? (m->lease ? ", lease)" : ")") : "");
+	}
+}
+
+static cJSON *root_json(const struct plan *p)
+{
+	cJSON *a = cJSON_CreateArray();
+	char fl[32];
+
+	for (size_t i = 0; a && i < p->root.n; i++) {
+		const struct ns_mount *m = &p->root.m[i];
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "path", m->target);
+		cJSON_AddStringToObject(o, "kind", mount_kind(m));
+		if (m->link)
+			cJSON_AddStringToObject(o, "link", m->link);
+		if (m->kind == NS_BIND) {
+			mount_flags(m, fl, sizeof(fl));
+			cJSON_AddStringToObject(o, "flags", fl);
+			cJSON_AddBoolToObject(o, "lease", m->lease);
+		}
+		cJSON_AddItemToArray(a, o);
+	}
+	return a;
+}
+
 static void print_human(const struct run *r, const struct plan *p)
 {
 	char t[21];
@@ -104,6 +163,7 @@ static void print_human(const struct run *r, const struct plan *p)
 	for (int i = 0; i < LAYER__MAX; i++)
 		printf("    %-15s %-9s (%s) %s\n", layer_name(i), state_names[p->layer[i].state],
 		       layer_req_name(p->layer[i].req), p->layer[i].detail);
+	print_root(p);
 	if (p->ll.abi) {
 		printf("  landlock paths\n");
 		print_rules(p, "write", 1ULL << 1, 0);
@@ -144,6 +204,7 @@ static void print_json(const struct run *r, const struct plan *p)
 			cJSON_AddNumberToObject(lim, limit_name(i), (double)p->lim.v[i]);
 	cJSON_AddStringToObject(o, "network", net_mode_name(p->net));
 	cJSON_AddItemToObject(o, "layers", plan_layers_json(p));
+	cJSON_AddItemToObject(o, "root", root_json(p));
 	paths = cJSON_AddArrayToObject(o, "landlock_rules");
 	for (size_t i = 0; i < p->ll.n_rules; i++) {
 		cJSON *rule = cJSON_CreateObject();

@@ -19,10 +19,11 @@
 
 #define CAP_WORDS 2
 
-/* What setup needs after entry; everything else is dropped from the supervisor. */
+/* What setup needs after entry; everything else is dropped from the supervisor.
+ * CAP_MKNOD: the five character devices of the run's minimal /dev. */
 static const int setup_caps[] = {
 	CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER, CAP_KILL, CAP_SETGID,
-	CAP_SETUID, CAP_SETPCAP, CAP_NET_ADMIN, CAP_SYS_ADMIN, CAP_SYS_RESOURCE,
+	CAP_SETUID, CAP_SETPCAP, CAP_NET_ADMIN, CAP_SYS_ADMIN, CAP_SYS_RESOURCE, CAP_MKNOD,
 #ifdef CAP_BPF
 	CAP_BPF,
 #endif

@@ -121,6 +121,15 @@ int pty_child_attach(int slave, struct calyx_err *err)
 	return 0;
 }
 
+void pty_child_foreground(void)
+{
+	/* from a background group this needs SIGTTOU blocked: init's mask is still
+	 * ours here (exec resets it); a failure leaves init in the foreground, which
+	 * passes the terminal's signals on to us */
+	if (isatty(0))
+		tcsetpgrp(0, getpgrp());
+}
+
 void pty_spawned(struct pty_session *pt)
 {
 	if (pt->slave >= 0)
@@ -268,21 +277,41 @@ void pty_winch(struct pty_session *pt)
 	cast_resize(&pt->cast, mono_now_ms(), pt->cols, pt->rows);
 }
 
-void pty_check_stopped(struct pty_session *pt, pid_t pid)
+/* Is the terminal's foreground group (the run's command) stopped?  Its
+ * leader's state in our /proc: TIOCGPGRP answers in our PID namespace. */
+static pid_t stopped_foreground(const struct pty_session *pt)
 {
-	siginfo_t si = { 0 };
+	char path[64], st[512], *rp;
+	_cleanup_close_ int fd = -1;
+	pid_t pg = 0;
+	ssize_t n;
 
-	/* WSTOPPED without WEXITED: an exit stays for the supervisor's reap() */
-	if (pid <= 0 || waitid(P_PID, (id_t)pid, &si, WSTOPPED | WNOHANG) < 0 || si.si_pid != pid)
+	if (ioctl(pt->master, TIOCGPGRP, &pg) < 0 || pg <= 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pg);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || (n = read(fd, st, sizeof(st) - 1)) <= 0)
+		return 0;
+	st[n] = '\0';
+	rp = strrchr(st, ')'); /* the state follows the command name, which may hold anything */
+	return rp && rp[1] == ' ' && rp[2] == 'T' ? pg : 0;
+}
+
+void pty_check_stopped(struct pty_session *pt)
+{
+	uint64_t now = mono_now_ms();
+	pid_t pg;
+
+	if (pt->tty < 0 || !pt->raw || pt->hup || now - pt->stop_checked < 100)
 		return;
-	if (si.si_code != CLD_STOPPED || pt->tty < 0 || !pt->raw)
+	pt->stop_checked = now;
+	if (!(pg = stopped_foreground(pt)))
 		return;
 	pty_restore(pt);
 	kill(getpid(), SIGSTOP); /* the caller's shell sees its job stopped */
 	/* continued (fg): the terminal is the run's again, and so is the size */
 	go_raw(pt);
 	pty_winch(pt);
-	kill(-pid, SIGCONT);
+	kill(-pg, SIGCONT);
 }
 
 void pty_finish(struct pty_session *pt, int ms)

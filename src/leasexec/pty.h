@@ -30,6 +30,7 @@ struct pty_session {
 	bool raw;                /* the caller's terminal is in raw mode now */
 	bool hup;                /* every slave fd is closed: the master reads EIO */
 	struct termios saved;    /* the caller's modes, restored on every way out */
+	uint64_t stop_checked;   /* monotonic ms of the last look for a stopped run */
 	unsigned cols, rows;
 	char in[PTY_IN_BUF];     /* bytes for the master that it could not take yet */
 	size_t in_len;
@@ -46,6 +47,9 @@ struct pty_opts {
 int pty_open(struct pty_session *pt, const struct pty_opts *o, struct calyx_err *err);
 /* Child, after setsid: the slave becomes the controlling terminal and fds 0-2. */
 int pty_child_attach(int slave, struct calyx_err *err);
+/* The command's process, in its own process group, before exec: become the
+ * terminal's foreground, so ^C, ^Z and ^\ reach it (and its children) directly. */
+void pty_child_foreground(void);
 /* Supervisor, after clone: the child holds the slave now. */
 void pty_spawned(struct pty_session *pt);
 /* Start relaying: raw mode, recording into cast_fd (owned; -1: none). */
@@ -57,9 +61,11 @@ void pty_pollfds(const struct pty_session *pt, struct pollfd pfd[PTY_NFDS]);
 void pty_io(struct pty_session *pt, const struct pollfd pfd[PTY_NFDS]);
 /* SIGWINCH: the caller's window size to the run (the kernel signals its foreground). */
 void pty_winch(struct pty_session *pt);
-/* SIGCHLD: if the run's process stopped on a terminal signal, stop too (like a
- * job), with the caller's terminal restored; on SIGCONT, resume it. */
-void pty_check_stopped(struct pty_session *pt, pid_t pid);
+/* If the run's foreground stopped (^Z), stop too, like a job of the caller's
+ * shell, with its terminal restored; continued, give the run its terminal back
+ * and continue it.  Called on SIGCHLD and every PTY_STOP_CHECK_MS at most. */
+#define PTY_STOP_CHECK_MS 250
+void pty_check_stopped(struct pty_session *pt);
 /* The run is over: drain the master (at most ms), restore, finish the recording. */
 void pty_finish(struct pty_session *pt, int ms);
 /* The caller's terminal as it was (idempotent; also at exit). */

@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 
 #include "compat.h"
+#include "init.h"
 #include "paths.h"
 #include "runstate.h"
 #include "supervise.h"
@@ -78,9 +79,12 @@ static pid_t do_clone(struct plan *p, int *pidfd, bool *placed)
 	return (pid_t)syscall(SYS_clone, (unsigned long)(p->clone_flags | SIGCHLD), 0, 0, 0, 0);
 }
 
-static int make_pipes(struct plan *p, int go[2], int rep[2], int out[2], int err[2])
+static int make_pipes(struct plan *p, int go[2], int rep[2], int st[2], int out[2], int err[2])
 {
+	st[0] = st[1] = -1;
 	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(rep, O_CLOEXEC) < 0)
+		return -errno;
+	if (p->pidns && pipe2(st, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -errno;
 	out[0] = out[1] = err[0] = err[1] = -1;
 	if (!p->capture || p->pty)
@@ -133,13 +137,14 @@ static int pty_streams(struct run *r, struct plan *p, struct sup *s, int out_fil
 
 int sup_spawn(struct run *r, struct plan *p, struct sup *s, int out_file, int err_file)
 {
-	int go[2], rep[2], out[2], err[2], e;
+	int go[2], rep[2], st[2], out[2], err[2], e;
 	sigset_t set;
 
 	memset(s, 0, sizeof(*s));
-	s->pidfd = s->sigfd = s->inofd = s->go_wr = s->report_rd = s->cast_fd = -1;
+	s->pidfd = s->sigfd = s->inofd = s->go_wr = s->report_rd = s->status_rd = s->cast_fd = -1;
 	s->out[0].in = s->out[1].in = s->out[0].file = s->out[1].file = -1;
-	if ((e = make_pipes(p, go, rep, out, err)) < 0)
+	s->pidns = p->pidns;
+	if ((e = make_pipes(p, go, rep, st, out, err)) < 0)
 		return err_set(&r->err, e, "pipe", "%s", strerror(-e));
 	if (p->pty && spawn_pty(r, p, s) < 0)
 		return -1;
@@ -155,14 +160,17 @@ int sup_spawn(struct run *r, struct plan *p, struct sup *s, int out_file, int er
 			       strerror(errno));
 	if (s->pid == 0) {
 		struct child_io io = { go[0], rep[1], out[1], err[1], s->pty ? s->pty->slave : -1,
-				       getppid() };
+				       st[1], getppid() };
 
 		apply_child(p, &io);
 	}
 	s->go_wr = go[1];
 	s->report_rd = rep[0];
+	s->status_rd = st[0];
 	close(go[0]);
 	close(rep[1]);
+	if (st[1] >= 0)
+		close(st[1]);
 	if (s->pty) {
 		if (pty_streams(r, p, s, out_file, err_file) < 0)
 			return -1;
@@ -217,6 +225,14 @@ int sup_go(struct run *r, struct sup *s)
 
 static void forward(struct sup *s, int sig)
 {
+	/* the run's init passes it on to the command's process group (a stop as a
+	 * stop); we stop too, so the caller's shell sees the job stopped */
+	if (s->pidns) {
+		kill(s->pid, sig);
+		if (sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
+			raise(SIGSTOP);
+		return;
+	}
 	/* the run is its own session: its process group id is the child's pid */
 	if (kill(-s->pid, sig) < 0)
 		kill(s->pid, sig);
@@ -224,6 +240,18 @@ static void forward(struct sup *s, int sig)
 		kill(-s->pid, SIGSTOP);
 		raise(SIGSTOP); /* stop too, so the caller's shell sees the job stopped */
 	}
+}
+
+/* The run's init ended: the command's own status, if init lived to report it
+ * (a run killed as a whole leaves init's SIGKILL, as the command's was). */
+static void take_init_report(struct sup *s)
+{
+	struct init_report rep;
+
+	if (s->status_rd < 0 || !init_read_report(s->status_rd, &rep))
+		return;
+	s->status = rep.status;
+	s->leftovers |= rep.others != 0;
 }
 
 /* Reap the main process and any orphan of the run reparented to us. */
@@ -240,6 +268,7 @@ static void reap(struct sup *s)
 		}
 		s->status = st;
 		s->ru = ru;
+		take_init_report(s);
 		s->pid = -s->pid; /* reaped: negative marks it */
 		clock_gettime(CLOCK_REALTIME, &s->end_rt);
 		s->end_ms = mono_now_ms();
@@ -252,7 +281,7 @@ static void on_signals(struct sup *s)
 
 	while (read(s->sigfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGCHLD && s->pty)
-			pty_check_stopped(s->pty, s->pid);
+			pty_check_stopped(s->pty);
 		if (si.ssi_signo == SIGCHLD)
 			continue; /* the pidfd tells us of its end */
 		if (si.ssi_signo == SIGWINCH && s->pty)
@@ -320,6 +349,8 @@ static int next_timeout(const struct plan *p, const struct sup *s, uint64_t now)
 		t = s->start_ms + p->wall_ms;
 	if (p->expiry_at_ms && p->expiry_at_ms < t)
 		t = p->expiry_at_ms;
+	if (p->pty && now + PTY_STOP_CHECK_MS < t)
+		t = now + PTY_STOP_CHECK_MS;
 	return t > now ? (int)(t - now) : 0;
 }
 
@@ -418,6 +449,8 @@ void sup_loop(struct run *r, struct plan *p, struct sup *s)
 		}
 		if ((k = deadline(p, s, now)) != KILL_NONE && !s->kill)
 			kill_run(p, s, k);
+		if (s->pty)
+			pty_check_stopped(s->pty); /* ^Z: with a PID namespace no SIGCHLD tells us */
 		reap(s);
 	}
 	/* the main process is gone: nothing else of the run may outlive it */
@@ -448,7 +481,8 @@ void sup_abort(struct plan *p, struct sup *s)
 
 void sup_free(struct sup *s)
 {
-	int *fds[] = { &s->pidfd, &s->sigfd, &s->inofd, &s->go_wr, &s->report_rd, &s->cast_fd };
+	int *fds[] = { &s->pidfd, &s->sigfd, &s->inofd, &s->go_wr, &s->report_rd, &s->status_rd,
+		       &s->cast_fd };
 
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		if (*fds[i] >= 0) {

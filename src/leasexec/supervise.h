@@ -34,6 +34,8 @@ struct sup {
 	bool watched;            /* watch_state() was called (inofd may still be -1) */
 	int go_wr;
 	int report_rd;
+	int status_rd;           /* init's report of the command's status, or -1 */
+	bool pidns;              /* pid is the run's init, not the command */
 	struct stream out[2];
 	struct pty_session *pty; /* --pty: the run's terminal and the relay; NULL otherwise */
 	int cast_fd;             /* --pty: session.cast, handed to the relay at the start */

@@ -213,6 +213,7 @@ static int parse_base_paths(const cJSON *root, struct policy *p, struct calyx_er
 	    (r = get_paths(o, "exec", "policy.base_paths", &p->base_exec, err)) < 0 ||
 	    (r = get_paths(root, "never_writable", "policy", &p->never_writable, err)) < 0 ||
 	    (r = get_paths(root, "never_commands", "policy", &p->never_commands, err)) < 0 ||
+	    (r = get_paths(root, "never_grant", "policy", &p->never_grant, err)) < 0 ||
 	    (r = json_get_strv(root, "env_never", false, 256, "policy", &p->env_never, err)) < 0)
 		return r;
 	for (size_t i = 0; p->env_never[i]; i++)
@@ -301,7 +302,6 @@ static int parse_layers(const cJSON *root, struct policy *p, struct calyx_err *e
 
 	for (int i = 0; i < LAYER__MAX; i++)
 		p->layers[i] = REQ_REQUIRED;
-	p->layers[LAYER_PIDNS] = REQ_OFF;
 	p->layers[LAYER_LANDLOCK_NET] = REQ_BEST_EFFORT;
 	p->layers[LAYER_LANDLOCK_SCOPE] = REQ_BEST_EFFORT;
 	if (o) {
@@ -481,9 +481,9 @@ static int parse_top(const cJSON *root, struct policy *p, struct calyx_err *err)
 	static const char *const keys[] = {
 		"allow_wildcard_hosts", "approvals", "audit", "auth", "auth_timeout", "base_paths",
 		"caps", "clock_skew", "default_profile", "env_never", "hosts", "invokers", "layers",
-		"max_lifetime", "network_modes", "never_commands", "never_writable", "pam_session",
-		"private_tmp", "profiles", "record_input", "retention", "run_as", "seccomp",
-		"sentinel", "sentinel_deny_threshold", "sentinel_fatal", "v", NULL,
+		"max_lifetime", "network_modes", "never_commands", "never_grant", "never_writable",
+		"pam_session", "private_tmp", "profiles", "record_input", "retention", "run_as",
+		"seccomp", "sentinel", "sentinel_deny_threshold", "sentinel_fatal", "v", NULL,
 	};
 	int64_t v;
 	int r;
@@ -550,6 +550,7 @@ void policy_free(struct policy *p)
 	strv_free(p->base_rw);
 	strv_free(p->base_exec);
 	strv_free(p->never_writable);
+	strv_free(p->never_grant);
 	strv_free(p->never_commands);
 	strv_free(p->env_never);
 	strv_free(p->sc_deny);
@@ -708,8 +709,26 @@ static int check_identity(const struct policy *p, const struct lease *l, struct 
 	return 1;
 }
 
+/* A lease path that is, holds or lies in what the policy never grants (the
+ * buses, docker.sock): the run's root would show it. */
+static int check_never_grant(const struct policy *p, const struct lease *l, struct decision *d)
+{
+	char *const *lists[] = { l->ro, l->rw, l->exec };
+
+	for (size_t k = 0; k < ARRAY_SIZE(lists); k++)
+		for (size_t i = 0; lists[k] && lists[k][i]; i++)
+			for (size_t j = 0; p->never_grant && p->never_grant[j]; j++)
+				if (path_glob_related(p->never_grant[j], lists[k][i]))
+					return deny(d, "policy.never_grant", "%s grants %s, which is or "
+						    "holds %s: the policy never grants it", l->id,
+						    lists[k][i], p->never_grant[j]);
+	return 1;
+}
+
 static int check_paths(const struct policy *p, const struct lease *l, struct decision *d)
 {
+	if (check_never_grant(p, l, d) <= 0)
+		return 0;
 	for (size_t i = 0; i < l->n_cmds; i++)
 		for (size_t j = 0; p->never_commands[j]; j++)
 			if (path_is_under(l->cmds[i].path, p->never_commands[j]))

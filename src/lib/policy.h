@@ -93,6 +93,7 @@ struct policy {
 	size_t n_profiles;
 	char **base_ro, **base_rw, **base_exec;
 	char **never_writable, **never_commands, **env_never;
+	char **never_grant;       /* paths (globs per component) no lease may name, nor above */
 	uint32_t net_modes; /* bit per enum net_mode */
 	enum seccomp_action sc_action;
 	char **sc_deny, **sc_allow;

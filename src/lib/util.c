@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <fnmatch.h>
 #include <ctype.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -378,6 +379,37 @@ bool path_is_under(const char *p, const char *dir)
 	if (strcmp(dir, "/") == 0)
 		return p[0] == '/';
 	return strncmp(p, dir, n) == 0 && (p[n] == '\0' || p[n] == '/');
+}
+
+/* Next component of a path: its start in *s, its length returned; 0 at the end. */
+static size_t next_comp(const char **s)
+{
+	while (**s == '/')
+		(*s)++;
+	return strcspn(*s, "/");
+}
+
+bool path_glob_related(const char *pattern, const char *path)
+{
+	const char *a = pattern, *b = path;
+
+	for (;;) {
+		size_t na = next_comp(&a), nb = next_comp(&b);
+		char ca[256], cb[256];
+
+		if (!na || !nb)
+			return true; /* one is a prefix of the other, component-wise */
+		if (na >= sizeof(ca) || nb >= sizeof(cb))
+			return false;
+		memcpy(ca, a, na);
+		ca[na] = '\0';
+		memcpy(cb, b, nb);
+		cb[nb] = '\0';
+		if (fnmatch(ca, cb, FNM_PERIOD) != 0)
+			return false;
+		a += na;
+		b += nb;
+	}
 }
 
 bool str_copy(char *dst, size_t n, const char *src)

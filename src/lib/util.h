@@ -103,6 +103,10 @@ void rfc3339_format_ms(const struct timespec *ts, char out[25]);
 bool path_is_normal_abs(const char *p);
 /* Is p equal to dir or below it (lexically)?  Both normal absolute paths. */
 bool path_is_under(const char *p, const char *dir);
+/* Does path lie on pattern's way, either way: equal, above or below it?
+ * Component-wise; a pattern's component may be a shell glob (a "*" between
+ * two slashes stands for any one component, e.g. any uid under /run/user). */
+bool path_glob_related(const char *pattern, const char *path);
 
 /* Parse a decimal int64 with bounds; whole string must be consumed. */
 int parse_i64(const char *s, int64_t min, int64_t max, int64_t *ret);

@@ -37,17 +37,23 @@ hits=$(meta .usage.pids_limit_hits)
 ok "fork bomb: the pids limit was hit ($hits times)" test "$hits" -ge 1
 
 start=$(date +%s%N)
-L /bin/sh -c "setsid sh -c 'sleep 100.111 & echo \$! > gpid; exec sleep 100.222' & sleep 100.333" >/dev/null 2>&1
+L /bin/sh -c "setsid sh -c 'sleep 100.111 & echo \$! > gpid; exec sleep 100.222' & sleep 100.333" >/dev/null 2>&1 &
+lp=$!
+# the grandchild's pid on the host (inside, the run has its own PID namespace)
+wait_for 100 pgrep -u $ALICE -f 'sleep 100\.111' >/dev/null
+gp=$(pgrep -u $ALICE -f 'sleep 100\.111' | head -n1)
+wait $lp
 rc=$?
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 ok "wall limit: exit 124 after the limit ($ms ms)" test $rc -eq 124 -a $ms -ge 3000
 left=$(pgrep -f 'sleep 100\.(111|222|333)' | tr '\n' ' ')
 ok "wall limit: no process of the run survives, the setsid double-forked grandchild included ($left)" \
 	test -z "$left"
-gp=$(cat "$WORK/gpid" 2>/dev/null)
-ok "wall limit: the grandchild's pid (${gp:-not written}) is gone" sh -c "[ -n '$gp' ] && ! [ -e /proc/$gp ]"
+ok "wall limit: the grandchild's host pid (${gp:-not found}) is gone" sh -c "[ -n '$gp' ] && ! [ -e /proc/$gp ]"
 ok "wall limit: the kill reason is recorded" test "$(meta .outcome.kill_reason)" = wall
-ok "wall limit: the orphans were reaped by the supervisor" test "$(meta .outcome.orphans_reaped)" -ge 1
+gpns=$(cat "$WORK/gpid" 2>/dev/null)
+ok "wall limit: inside, the grandchild had a pid of the run's own namespace (${gpns:-not written}, on the host ${gp:-?})" \
+	sh -c "[ -n '$gpns' ] && [ '$gpns' -lt 64 ] && [ '$gpns' != '$gp' ]"
 ok "audit records exec_event.TIMEOUT" grep -q "\"run\":\"$(last_run)\".*exec_event.TIMEOUT" "$T/var/log/calyx/audit.jsonl"
 
 L /bin/sh -c "head -c 3000000 /dev/zero > big" >/dev/null 2>&1

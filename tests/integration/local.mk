@@ -8,6 +8,7 @@ INTEGRATION_TESTS = \
 	tests/integration/basic.sh \
 	tests/integration/deny.sh \
 	tests/integration/sandbox.sh \
+	tests/integration/root.sh \
 	tests/integration/limits.sh \
 	tests/integration/supervise.sh \
 	tests/integration/kernel.sh \

@@ -9,6 +9,14 @@
  *   probe argc0 PATH           execve PATH with an empty argv
  *   probe kill PID SIG | sleep SECONDS | write PATH | read PATH | listen PORT SECONDS
  *   probe alloc MB | pgrp-exec CMD... | watchdog SECONDS PID
+ *   probe unix-listen PATH SECONDS | unix PATH   a pathname socket: serve / connect
+ *   probe nolandlock CMD...    as root: exec CMD under a seccomp filter that
+ *                              makes landlock_create_ruleset ENOSYS (a kernel
+ *                              without Landlock, for the layer tests)
+ *
+ * A probe that may crash (i386: some kernels have no 32-bit entry and send
+ * SIGSEGV) runs in a child, and a death by signal is printed as "signal NAME",
+ * never as nothing.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -24,7 +32,14 @@
 #include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <dirent.h>
@@ -83,7 +98,7 @@ static int x32(void)
 	return report(r);
 }
 
-static int i386(void)
+static int i386_call(void)
 {
 	/* getpid (20) through the 32-bit int 0x80 entry point */
 	long r;
@@ -94,6 +109,98 @@ static int i386(void)
 		return report(-1);
 	}
 	return report(r);
+}
+
+/* Run f in a child: its output, or how it died. */
+static int in_child(int (*f)(void))
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0)
+		_exit(f());
+	if (pid < 0 || waitpid(pid, &st, 0) < 0)
+		return report(-1);
+	if (WIFSIGNALED(st)) {
+		const char *name = sigabbrev_np(WTERMSIG(st));
+
+		printf("signal SIG%s\n", name ? name : "?");
+		return 1;
+	}
+	return WEXITSTATUS(st);
+}
+
+static int i386(void)
+{
+	return in_child(i386_call);
+}
+
+/* The filter survives exec and the setuid leasexec below it: an old kernel. */
+static int no_landlock(char **cmd)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 444 /* landlock_create_ruleset */, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+		return report(-1);
+	execvp(cmd[0], cmd);
+	return report(-1);
+}
+
+static int unix_addr(const char *path, struct sockaddr_un *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa->sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(sa->sun_path, path);
+	return 0;
+}
+
+/* A root service's socket, mode 0666, answering "pong" to each connection. */
+static int unix_listen(const char *path, int seconds)
+{
+	struct sockaddr_un sa;
+	int l = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	unlink(path);
+	if (l < 0 || unix_addr(path, &sa) < 0 || bind(l, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    chmod(path, 0666) < 0 || listen(l, 16) < 0)
+		return report(-1);
+	printf("listening\n");
+	alarm((unsigned)seconds);
+	for (;;) {
+		int c = accept(l, NULL, NULL);
+
+		if (c >= 0 && write(c, "pong\n", 5) < 0)
+			perror("write");
+		close(c);
+	}
+}
+
+static int unix_connect(const char *path)
+{
+	struct sockaddr_un sa;
+	char b[16] = "";
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	if (fd < 0 || unix_addr(path, &sa) < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return report(-1);
+	if (read(fd, b, sizeof(b) - 1) != 5 || strcmp(b, "pong\n") != 0) {
+		printf("fail no answer\n");
+		return 1;
+	}
+	return report(0);
 }
 
 int main(int argc, char **argv)
@@ -166,6 +273,12 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(c, "fds"))
 		return fds();
+	if (!strcmp(c, "nolandlock") && argc > 2)
+		return no_landlock(argv + 2);
+	if (!strcmp(c, "unix-listen") && argc > 3)
+		return unix_listen(argv[2], atoi(argv[3]));
+	if (!strcmp(c, "unix") && argc > 2)
+		return unix_connect(argv[2]);
 	if (!strcmp(c, "kill") && argc > 3)
 		return report(kill(atoi(argv[2]), atoi(argv[3])));
 	if (!strcmp(c, "sleep") && argc > 2)

@@ -59,6 +59,21 @@ term_wait armed 50
 term_keys C-c
 term_ok "^C reaches a script's trap in the run; leasexec exits with its status (7)" 'EXIT=7' 50
 
+# ^Z stops the run's command and leasexec with it (a job of the caller's shell); fg goes on
+term_clear
+term_type 'stty -g > before.modes; $LX -q -t -l '"$L"' -- bash -c '"'"'echo ready; read line; echo "got $line"'"'"'; echo "EXIT=$?"'
+term_wait ready 50
+term_keys C-z
+term_ok "^Z stops the run and leasexec: the caller's shell has its job stopped" 'Stopped' 30
+term_run 'stty -g > after.modes; cmp before.modes after.modes'
+ok "... with the caller's terminal modes back while it is stopped" test $? -eq 0
+term_type 'fg'
+sleep 0.5
+term_type 'hello'
+term_ok "fg: the run has its terminal again and reads from it" 'got hello' 30
+term_wait 'PROMPT\$ *$' 30
+ok "... and ends normally (exit 0)" test "$(meta .outcome.exit_code)" = 0
+
 # --- the caller's terminal comes back on every way out ---------------------
 modes_same() {
 	term_run 'stty -g > after.modes; cmp before.modes after.modes' 100

@@ -14,11 +14,11 @@ install -d -o $BOB -m 755 "$BOB_HOME/pub" && echo secret > "$BOB_HOME/pub/readab
 chmod 755 "$BOB_HOME"
 ok "control: alice can read bob's world-readable file outside the sandbox" \
 	test "$(as_alice "$PROBE" read "$BOB_HOME/pub/readable")" = ok
-ok "inside, reading outside the lease's paths fails (EACCES)" \
-	test "$(P read "$BOB_HOME/pub/readable")" = "fail EACCES"
+ok "inside, a path outside the lease's paths does not exist (ENOENT)" \
+	test "$(P read "$BOB_HOME/pub/readable")" = "fail ENOENT"
 ok "inside, writing in the lease's rw path works" test "$(P write "$WORK/new")" = ok
 ok "control: alice can write in her home outside the sandbox" test "$(as_alice "$PROBE" write "$ALICE_HOME/x")" = ok
-ok "inside, writing outside rw fails (EACCES)" test "$(P write "$ALICE_HOME/y")" = "fail EACCES"
+ok "inside, writing outside rw fails (EROFS: the run's root is read-only)" test "$(P write "$ALICE_HOME/y")" = "fail EROFS"
 ok "inside, /tmp is private: the host's /tmp is not seen" \
 	sh -c "touch /tmp/calyx-host-marker; [ \"\$(as_alice '$LEASEXEC' -q -l '$ID' -- /bin/sh -c 'ls /tmp' 2>/dev/null)\" = '' ]"
 rm -f /tmp/calyx-host-marker
@@ -54,7 +54,7 @@ ok "the host's files are unchanged, nothing made" \
 host-file" -a ! -e "$TB/made-inside"
 plan=$(as_alice "$LEASEXEC" -n -l "$TBL" -- /bin/sh 2>/dev/null | grep '^ *mountns')
 ok "the plan says what is bound ($plan)" \
-	sh -c "printf '%s\n' \"\$1\" | grep -q '3 lease paths bound in (2 read-only)'" _ "$plan"
+	sh -c "printf '%s\n' \"\$1\" | grep -q ', 3 from the lease)'" _ "$plan"
 rm -rf "$TB" "$TF" /tmp/calyx-host-marker
 
 # network none: a listener on the host's loopback is unreachable
@@ -128,8 +128,18 @@ ok "control: io_uring_setup works outside" test "$(as_alice "$PROBE" io_uring)" 
 ok "inside, io_uring_setup fails (EPERM)" test "$(P io_uring)" = "fail EPERM"
 x=$(P x32)
 ok "inside, an x32 system call fails ($x)" sh -c "[ \"\${1#fail}\" != \"\$1\" ]" _ "$x"
+# the 32-bit entry: its control runs outside first.  Where the host kernel
+# has no 32-bit entry at all (ia32_emulation off: int 0x80 faults outside any
+# sandbox too), the same fault inside is what the host gives, and is said.
+ctl=$(as_alice "$PROBE" i386 2>&1)
 x=$(P i386)
-ok "inside, a 32-bit int 0x80 system call fails ($x)" sh -c "[ \"\${1#fail}\" != \"\$1\" ]" _ "$x"
+case $ctl in
+ok)	ok "inside, a 32-bit int 0x80 system call fails (control outside: ok; inside: $x)" \
+		sh -c "[ \"\${1#fail}\" != \"\$1\" ]" _ "$x" ;;
+signal*) ok "inside, a 32-bit int 0x80 system call fails (this host has no 32-bit entry: outside $ctl; inside: $x)" \
+		sh -c "[ \"\$1\" = \"\$2\" ] || [ \"\${1#fail}\" != \"\$1\" ]" _ "$x" "$ctl" ;;
+*)	not_ok "the 32-bit control outside the sandbox neither worked nor died of a signal" "control: $ctl" ;;
+esac
 if command -v script >/dev/null; then
 	t=$(cd "$WORK" && script -qec "setpriv --reuid=$ALICE --regid=$ALICE --init-groups --reset-env -- '$LEASEXEC' -q -l '$ID' -- '$PROBE' tiocsti" /dev/null | tr -d '\r')
 	ok "inside, TIOCSTI on the caller's terminal fails ($t)" test "$t" = "fail EPERM"

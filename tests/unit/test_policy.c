@@ -63,7 +63,8 @@ START_TEST(test_policy_fields)
 	/* defaults of what the file leaves out */
 	ck_assert_int_eq(p.sc_action, SC_ACTION_ERRNO);
 	ck_assert_int_eq(p.layers[LAYER_LANDLOCK], REQ_REQUIRED);
-	ck_assert_int_eq(p.layers[LAYER_PIDNS], REQ_OFF);
+	/* a PID namespace is on unless the policy says otherwise */
+	ck_assert_int_eq(p.layers[LAYER_PIDNS], REQ_REQUIRED);
 	ck_assert_int_eq(p.layers[LAYER_LANDLOCK_NET], REQ_BEST_EFFORT);
 	ck_assert_int_eq(p.sentinel, SENTINEL_PREFERRED);
 	ck_assert(p.private_tmp);

@@ -302,6 +302,17 @@ START_TEST(paths)
 	ck_assert(path_is_under("/etc", "/"));
 	ck_assert(path_is_under("/", "/"));
 	ck_assert(!path_is_under("/", "/etc"));
+	/* never_grant patterns: equal, above or below, a glob per component */
+	ck_assert(path_glob_related("/run/user/*/bus", "/run/user/1000/bus"));
+	ck_assert(path_glob_related("/run/user/*/bus", "/run/user/1000"));
+	ck_assert(path_glob_related("/run/user/*/bus", "/run"));
+	ck_assert(path_glob_related("/run/docker.sock", "/run/docker.sock"));
+	ck_assert(path_glob_related("/run/systemd/private", "/run/systemd/private/x"));
+	ck_assert(!path_glob_related("/run/user/*/bus", "/run/user/1000/pulse"));
+	ck_assert(!path_glob_related("/run/user/*/bus", "/run/userx"));
+	ck_assert(!path_glob_related("/run/docker.sock", "/run/docker.sock2"));
+	ck_assert(!path_glob_related("/run/docker.sock", "/home/alice"));
+	ck_assert(!path_glob_related("/run/user/*/bus", "/run/user/.hidden/bus"));
 }
 END_TEST
 
