@@ -161,6 +161,46 @@ ok "sudo-style: the audit trail has the second signature" \
 	sh -c "'$CALYX' audit show --lease '$ID' --type lease_event.SIGNED | grep -q SIGNED"
 policy_set '.run_as.root = false'
 
+# ---- README "Sudo-style and interactive" ------------------------------------------
+# nginx.conf lives in a root-owned stand-in for /etc/nginx; a test PAM service in
+# the test prefix (pam_unix) checks alice's password, which we set; a real
+# terminal (tmux) is where she types it and edits.
+. "$CALYX_SRCDIR/tests/integration/tmux.sh"
+trap 'term_stop; cleanup_examples' EXIT
+NGX=$ALICE_HOME/srv/etc-nginx
+PW=Known-pw-4711
+mkdir -p "$NGX" && printf 'worker_processes 1;\nevents { }\n' > "$NGX/nginx.conf"
+chown -R root:root "$NGX" && chmod 755 "$NGX" && chmod 644 "$NGX/nginx.conf"
+mkdir -p "$T/etc/pam.d"
+printf 'auth required pam_unix.so nodelay\naccount required pam_unix.so\n' > "$T/etc/pam.d/leasexec"
+echo "$ALICE:$PW" | chpasswd
+policy_set '.run_as.root = true | .auth = "run_as_root" | .auth_timeout = 300'
+ID=$("$CALYX" -q lease issue --user $ALICE --run-as root --cmd /usr/bin/vi \
+	--args "$NGX/nginx.conf" --rw "$NGX" --pty --ttl 10m 2>/dev/null)
+"$CALYX" -q lease sign "$ID" --key "$KEYF" >/dev/null
+term_start 100 30 || skip_all "cannot start tmux"
+term_type "\$LX -l $ID -- vi $NGX/nginx.conf"
+term_ok "interactive: leasexec asks for alice's password on her terminal" '^\[leasexec\] Password:' 50
+term_type "$PW"
+term_ok "interactive: vi runs in a terminal of its own and draws the file" '^worker_processes 1;' 50
+term_keys Escape
+term_type ':%s/worker_processes 1/worker_processes 4/'
+term_type ':wq'
+term_wait 'PROMPT\$ *$' 50 || { term_keys Enter; term_wait 'PROMPT\$ *$' 30; }
+ok "interactive: the edit is saved, as root (the file stays root's)" \
+	test "$(head -n1 "$NGX/nginx.conf")/$(stat -c %U "$NGX/nginx.conf")" = "worker_processes 4;/root"
+ok "interactive: the run was root in a pty, its session recorded" \
+	test "$(meta '"\(.identity.uid) \(.terminal.pty) \(.terminal.recording.input)"')" = "0 true false"
+RUN=$(last_run)
+out=$(setpriv --reuid=$ALICE --regid=$ALICE --init-groups "$CALYX" run replay "$RUN" --max-wait 2)
+ok "interactive: alice plays the session back (calyx run replay RUN --max-wait 2)" \
+	sh -c "printf '%s' '$out' | grep -q 'worker_processes'"
+ok "interactive: the password is in no artifact and no audit record" \
+	sh -c "! grep -rq '$PW' '$T/var/lib/calyx/runs/$RUN' '$T/var/log/calyx/audit.jsonl'"
+term_stop
+rm -f "$T/etc/pam.d/leasexec"
+policy_set '.run_as.root = false | .auth = "none"'
+
 # ---- README "An agent with a network allow list" --------------------------------
 A=$ALICE_HOME/agent
 rm -rf "$A" && mkdir -p "$A" "$TMPD/api"
