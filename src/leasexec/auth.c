@@ -273,9 +273,10 @@ int auth_forget(struct run *r)
 {
 	char path[PATH_MAX];
 
-	if (!ts_path(r, path, sizeof(path)))
+	if (!ts_path(r, path, sizeof(path)) || unlink(path) == 0 || errno == ENOENT)
 		return 0;
-	return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+	r->stage = STAGE_AUTH;
+	return err_set(&r->err, errno, path, "cannot remove the timestamp: %s", strerror(errno));
 }
 
 /* ---- the caller ------------------------------------------------------------ */

@@ -159,6 +159,13 @@ static void print_human(const struct run *r, const struct plan *p)
 		printf("  expiry      the run is killed at %s (lease expiry)\n", t);
 	}
 	printf("  output      %s\n", p->capture ? "captured to the run directory" : "not captured");
+	if (p->pty)
+		printf("  terminal    its own pty (TERM=%s), recorded in session.cast%s\n", p->term,
+		       p->record_input ? " with keystrokes" : ", keystrokes not recorded");
+	if (r->auth[0] || p->pam_session)
+		printf("  pam         %s%s%s\n", r->auth[0] ? "caller authenticated: " : "", r->auth,
+		       p->pam_session ? (r->auth[0] ? "; a session for run_as" : "a session for run_as")
+				      : "");
 	printf("  layers\n");
 	for (int i = 0; i < LAYER__MAX; i++)
 		printf("    %-15s %-9s (%s) %s\n", layer_name(i), state_names[p->layer[i].state],
@@ -170,7 +177,8 @@ static void print_human(const struct run *r, const struct plan *p)
 		print_rules(p, "exec", 1ULL << 0, 1ULL << 1);
 		print_rules(p, "read", 1ULL << 2, (1ULL << 0) | (1ULL << 1));
 	}
-	printf("  no_new_privs yes; new session (no controlling terminal); core dumps off\n");
+	printf("  no_new_privs yes; new session (%s); core dumps off\n",
+	       p->pty ? "its own pty as controlling terminal" : "no controlling terminal");
 }
 
 static void print_json(const struct run *r, const struct plan *p)
@@ -203,6 +211,10 @@ static void print_json(const struct run *r, const struct plan *p)
 		if (p->lim.set & (1u << i))
 			cJSON_AddNumberToObject(lim, limit_name(i), (double)p->lim.v[i]);
 	cJSON_AddStringToObject(o, "network", net_mode_name(p->net));
+	cJSON_AddBoolToObject(o, "pty", p->pty);
+	cJSON_AddBoolToObject(o, "record_input", p->record_input);
+	cJSON_AddStringToObject(o, "auth", r->auth);
+	cJSON_AddBoolToObject(o, "pam_session", p->pam_session);
 	cJSON_AddItemToObject(o, "layers", plan_layers_json(p));
 	cJSON_AddItemToObject(o, "root", root_json(p));
 	paths = cJSON_AddArrayToObject(o, "landlock_rules");
