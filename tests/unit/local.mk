@@ -29,7 +29,8 @@ UNIT_TESTS = \
 	tests/unit/test_policy \
 	tests/unit/test_decisions \
 	tests/unit/test_runstate \
-	tests/unit/test_store
+	tests/unit/test_store \
+	tests/unit/test_nsroot
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 
@@ -72,6 +73,12 @@ tests_unit_test_decisions_LDADD = $(CK_LIBS)
 tests_unit_test_runstate_SOURCES = tests/unit/test_runstate.c
 tests_unit_test_runstate_CFLAGS = $(CK_CFLAGS)
 tests_unit_test_runstate_LDADD = $(CK_LIBS)
+
+# the plan half of leasexec's mount namespace module (no root needed)
+tests_unit_test_nsroot_SOURCES = tests/unit/test_nsroot.c src/leasexec/ns.c src/leasexec/ns.h
+tests_unit_test_nsroot_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/leasexec
+tests_unit_test_nsroot_CFLAGS = $(CK_CFLAGS)
+tests_unit_test_nsroot_LDADD = $(CK_LIBS)
 
 tests_unit_test_store_SOURCES = tests/unit/test_store.c
 tests_unit_test_store_CFLAGS = $(CK_CFLAGS)
