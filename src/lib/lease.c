@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "assess.h"
 #include "json.h"
 #include "lease.h"
 
@@ -682,6 +683,28 @@ static int parse_misc(const cJSON *b, struct lease *l, struct calyx_err *err)
 	return 0;
 }
 
+static int parse_assess(const cJSON *b, struct lease *l, struct calyx_err *err)
+{
+	static const char *const keys[] = { "max", "override", NULL };
+	const cJSON *o = json_member(b, "assess");
+	const char *max = NULL;
+	enum assess_level lv;
+	int r;
+
+	if (!o)
+		return 0;
+	if ((r = json_check_object(o, keys, "lease.assess", err)) < 0 ||
+	    (r = json_get_string(o, "max", false, "lease.assess", &max, err)) < 0 ||
+	    (r = json_get_bool(o, "override", false, "lease.assess", &l->assess_override, err)) < 0)
+		return r;
+	if (max && assess_level_parse(max, &lv) < 0)
+		return err_set(err, EINVAL, "lease.assess.max", "\"%s\" is not LOW, MEDIUM, HIGH or "
+			       "BLOCKED", max);
+	l->assess_max_set = max != NULL;
+	l->assess_max = max ? (int)lv : 0;
+	return 0;
+}
+
 static int copy_signers(const struct verified_body *vb, struct lease *l, struct calyx_err *err)
 {
 	bool issuer_signed = false;
@@ -707,7 +730,7 @@ int lease_from_verified(const struct verified_body *vb, struct lease *l, struct 
 {
 	static const char *const keys[] = {
 		"capture", "caps", "commands", "cwd", "env", "expires_at", "expiry", "hosts",
-		"id", "intent", "issued_at", "issuer", "limits", "max_uses", "network",
+		"assess", "id", "intent", "issued_at", "issuer", "limits", "max_uses", "network",
 		"not_before", "paths", "profile", "run_as", "subject", "v", NULL,
 	};
 	const cJSON *b = verified_body_json(vb);
@@ -719,7 +742,8 @@ int lease_from_verified(const struct verified_body *vb, struct lease *l, struct 
 	    (r = parse_run_as(b, l, err)) < 0 || (r = parse_caps(b, l, err)) < 0 ||
 	    (r = parse_commands(b, l, err)) < 0 || (r = parse_paths(b, l, err)) < 0 ||
 	    (r = parse_env(b, l, err)) < 0 || (r = parse_network(b, l, err)) < 0 ||
-	    (r = parse_misc(b, l, err)) < 0 || (r = copy_signers(vb, l, err)) < 0) {
+	    (r = parse_misc(b, l, err)) < 0 || (r = parse_assess(b, l, err)) < 0 ||
+	    (r = copy_signers(vb, l, err)) < 0) {
 		lease_free(l);
 		return r;
 	}

@@ -84,6 +84,9 @@ struct lease {
 	char *profile;    /* NULL: the policy's default */
 	bool capture;
 	enum expiry_mode expiry;
+	bool assess_max_set;   /* assess.max given: the lease lowers the policy's ceiling */
+	int assess_max;        /* an enum assess_level (lease.h does not include assess.h) */
+	bool assess_override;  /* assess.override: --override may run above the ceiling */
 	/* distinct trusted keys whose signatures counted */
 	size_t n_signers;
 	struct {

@@ -451,7 +451,7 @@ static int parse_housekeeping(const cJSON *root, struct policy *p, struct calyx_
 static int parse_top(const cJSON *root, struct policy *p, struct calyx_err *err)
 {
 	static const char *const keys[] = {
-		"allow_wildcard_hosts", "approvals", "audit", "base_paths", "caps", "clock_skew",
+		"allow_wildcard_hosts", "approvals", "assess", "audit", "base_paths", "caps", "clock_skew",
 		"default_profile", "env_never", "hosts", "invokers", "layers", "max_lifetime",
 		"network_modes", "never_commands", "never_writable", "private_tmp", "profiles",
 		"retention", "run_as", "seccomp", "sentinel", "sentinel_deny_threshold",
@@ -488,7 +488,8 @@ int policy_parse(const char *text, size_t len, struct policy *p, struct calyx_er
 	    (r = parse_base_paths(doc.root, p, err)) < 0 ||
 	    (r = parse_network(doc.root, p, err)) < 0 || (r = parse_seccomp(doc.root, p, err)) < 0 ||
 	    (r = parse_layers(doc.root, p, err)) < 0 || (r = parse_approvals(doc.root, p, err)) < 0 ||
-	    (r = parse_housekeeping(doc.root, p, err)) < 0)
+	    (r = parse_housekeeping(doc.root, p, err)) < 0 ||
+	    (r = assess_policy_parse(json_member(doc.root, "assess"), &p->assess, err)) < 0)
 		policy_free(p);
 	json_doc_free(&doc);
 	return r < 0 ? r : 0;
@@ -531,6 +532,7 @@ void policy_free(struct policy *p)
 		strv_free(p->approvals[i].roles);
 	}
 	free(p->approvals);
+	assess_policy_free(&p->assess);
 	memset(p, 0, sizeof(*p));
 }
 

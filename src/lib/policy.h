@@ -11,6 +11,7 @@
 
 #include <sys/types.h>
 
+#include "assess.h"
 #include "lease.h"
 
 enum layer_id {
@@ -98,6 +99,7 @@ struct policy {
 	int64_t retention_runs, retention_age;
 	bool audit_syslog;
 	int64_t audit_seal_every, audit_rotate_size;
+	struct assess_policy assess; /* .enabled: the policy has an "assess" object */
 };
 
 int policy_parse(const char *text, size_t len, struct policy *ret, struct calyx_err *err);
