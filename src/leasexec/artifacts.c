@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 
 #include "artifacts.h"
+#include "assessment.h"
 #include "canon.h"
 #include "paths.h"
 
@@ -218,7 +219,7 @@ int art_finish(struct run *r, const struct plan *p, const struct sup *s,
 	cJSON_AddStringToObject(m, "host", r->host);
 	cJSON_AddItemToObject(m, "identity", identity_json(r, p));
 	cJSON_AddStringToObject(m, "command", p->cmd_path);
-	cJSON_AddItemToObject(m, "argv", strv_json(p->argv));
+	cJSON_AddItemToObject(m, "argv", strv_json(r->shown_argv ? r->shown_argv : p->argv));
 	cJSON_AddStringToObject(m, "cwd", p->cwd);
 	cJSON_AddItemToObject(m, "env", env_names(p->envp));
 	cJSON_AddItemToObject(m, "env_removed", strv_json(p->env_removed));
@@ -232,6 +233,8 @@ int art_finish(struct run *r, const struct plan *p, const struct sup *s,
 	cJSON_AddItemToObject(m, "stdout", stream_json(&s->out[0], p->capture));
 	cJSON_AddItemToObject(m, "stderr", stream_json(&s->out[1], p->capture));
 	cJSON_AddItemToObject(m, "sentinel", sentinel ? sentinel : cJSON_CreateObject());
+	if (r->assess)
+		cJSON_AddItemToObject(m, "assess", assessment_json(r));
 	audit = cJSON_AddObjectToObject(m, "audit");
 	cJSON_AddNumberToObject(audit, "first_seq", (double)ar->first_seq);
 	cJSON_AddNumberToObject(audit, "last_seq", (double)ar->last_seq);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "assessment.h"
 #include "canon.h"
 #include "json.h"
 #include "plan.h"
@@ -85,7 +86,7 @@ static void print_human(const struct run *r, const struct plan *p)
 	printf("  command     %s (opened once, executed from that fd%s)\n", p->cmd_path,
 	       r->lease.cmds[r->dec.cmd_index].pinned ? ", sha256 verified" : "");
 	printf("  argv       ");
-	for (char *const *a = p->argv; *a; a++)
+	for (char *const *a = r->shown_argv ? r->shown_argv : p->argv; *a; a++)
 		printf(" %s", *a);
 	printf("\n  run as      %s (uid %u, gid %u, %d groups)%s\n", p->run_as,
 	       (unsigned)p->id.uid, (unsigned)p->id.gid, p->id.ngroups,
@@ -111,6 +112,7 @@ static void print_human(const struct run *r, const struct plan *p)
 		print_rules(p, "read", 1ULL << 2, (1ULL << 0) | (1ULL << 1));
 	}
 	printf("  no_new_privs yes; new session (no controlling terminal); core dumps off\n");
+	assessment_print(r);
 }
 
 static void print_json(const struct run *r, const struct plan *p)
@@ -122,7 +124,7 @@ static void print_json(const struct run *r, const struct plan *p)
 
 	cJSON_AddStringToObject(o, "lease", r->lease.id);
 	cJSON_AddStringToObject(o, "command", p->cmd_path);
-	for (char *const *a = p->argv; *a; a++) {
+	for (char *const *a = r->shown_argv ? r->shown_argv : p->argv; *a; a++) {
 		_cleanup_free_ char *s = str_utf8_safe(*a);
 
 		cJSON_AddItemToArray(argv, cJSON_CreateString(s ? s : "?"));
@@ -152,6 +154,8 @@ static void print_json(const struct run *r, const struct plan *p)
 		cJSON_AddNumberToObject(rule, "access", (double)p->ll.rules[i].access);
 		cJSON_AddItemToArray(paths, rule);
 	}
+	if (r->assess)
+		cJSON_AddItemToObject(o, "assess", assessment_json(r));
 	if (canon_write(o, &b) == 0)
 		printf("%s\n", b.data);
 }

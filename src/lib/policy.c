@@ -724,6 +724,19 @@ static int check_limits(const struct policy *p, const struct lease *l, struct de
 	return 1;
 }
 
+/* A lease may lower the assessment ceiling, never raise it or ask for one that does not exist. */
+static int check_assess(const struct policy *p, const struct lease *l, struct decision *d)
+{
+	if ((l->assess_max_set || l->assess_override) && !p->assess.enabled)
+		return deny(d, "policy.assess", "%s sets assess, but the policy has no assessment "
+			    "(no \"assess\" section)", l->id);
+	if (l->assess_max_set && l->assess_max > (int)p->assess.default_max)
+		return deny(d, "policy.assess.default_max", "%s asks for assess.max %s; the policy "
+			    "allows at most %s", l->id, assess_level_name(l->assess_max),
+			    assess_level_name(p->assess.default_max));
+	return 1;
+}
+
 static bool rule_applies(const struct approval_rule *a, const struct lease *l)
 {
 	if (a->if_run_as_root && !run_as_is_root(l))
@@ -816,7 +829,8 @@ int policy_check_lease(const struct policy *p, const struct lease *l, bool appro
 	memset(d, 0, sizeof(*d));
 	d->cmd_index = -1;
 	if ((r = check_lifetime_hosts(p, l, d)) <= 0 || (r = check_identity(p, l, d)) <= 0 ||
-	    (r = check_paths(p, l, d)) <= 0 || (r = check_limits(p, l, d)) <= 0)
+	    (r = check_paths(p, l, d)) <= 0 || (r = check_limits(p, l, d)) <= 0 ||
+	    (r = check_assess(p, l, d)) <= 0)
 		return 0;
 	if (approvals && check_approvals(p, l, d) <= 0)
 		return 0;
