@@ -191,7 +191,7 @@ t1=$(date +%s)
 ok "an assessor that hangs is killed at the timeout and yields on_error (BLOCKED)" \
 	sh -c 'test $2 -eq 77 && printf "%s\n" "$1" | grep -q "BLOCKED.*error:timeout"' _ "$OUT_ERR" $RC
 ok "... within the 3s timeout (took $((t1 - t0))s)" test $((t1 - t0)) -le 6
-ok "... and nothing of it is left running" sh -c '! pgrep -f "sleep 3171" >/dev/null'
+ok "... and nothing of it is left running" sh -c '! pgrep -f "[s]leep 3171" >/dev/null'
 use_fake crash
 lx -l "$EXT" -- "$WORK/ext.sh"
 ok "an assessor that crashes yields on_error" \
@@ -210,34 +210,28 @@ ok "positive control: the writing assessor itself ran and answered (the run pass
 ok "an assessor cannot write: not in /tmp, the caller's files or its own directory" \
 	sh -c '! test -e /tmp/calyx13-assessor-wrote && ! test -e "$1" && ! test -e "$2"' _ \
 	"$WORK/assessor-wrote" "$FAKE/assessor-wrote"
-python3 -c '
+# One connection accepted (then "connected" in $2), or none within 8s.
+listen_once() {
+	rm -f "$2" "$2.ready"
+	python3 -c '
 import socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(5); s.settimeout(8)
+open(sys.argv[2] + ".ready", "w").close()
 try:
     c, _ = s.accept(); open(sys.argv[2], "w").write("connected\n")
 except Exception:
     pass
-' $PORT "$WORK/connected" &
-LISTENER=$!
-BG_PIDS="$BG_PIDS $LISTENER"
-sleep 0.3
+' "$1" "$2" >/dev/null 2>&1 9>&- &
+	BG_PIDS="$BG_PIDS $!"
+	wait_for 50 test -e "$2.ready"
+}
 # positive control for the listener: root can reach it from here
+listen_once $PORT "$WORK/connected"
 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT" 2>/dev/null
 wait_for 30 test -e "$WORK/connected"
 ok "positive control: the listener accepts connections from the host" test -e "$WORK/connected"
-rm -f "$WORK/connected"
-python3 -c '
-import socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(5); s.settimeout(8)
-try:
-    c, _ = s.accept(); open(sys.argv[2], "w").write("connected\n")
-except Exception:
-    pass
-' $PORT "$WORK/connected" &
-BG_PIDS="$BG_PIDS $!"
-sleep 0.3
+listen_once $PORT "$WORK/connected"
 use_fake connector
 lx -l "$EXT" -- "$WORK/ext.sh"
 sleep 0.5
