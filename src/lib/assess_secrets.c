@@ -306,6 +306,10 @@ enum name_class {
 
 static enum name_class classify_name(const char *name, size_t n)
 {
+	/* TOKEN_SHA256=…, SECRET_DIGEST=…: a hash of a secret is not the secret */
+	if (name_has(name, n, "sha") || name_has(name, n, "hash") || name_has(name, n, "digest") ||
+	    name_has(name, n, "checksum") || name_has(name, n, "md5"))
+		return NC_NONE;
 	if (name_has(name, n, "aws") && name_has(name, n, "secret"))
 		return NC_AWS_SECRET;
 	if (name_has(name, n, "secret_access_key"))
