@@ -96,6 +96,20 @@ static cJSON *limits_json(const struct limits *lim)
 	return o;
 }
 
+/* Limits the profile gives as shares of the host: the share and what the host had. */
+cJSON *art_shares_json(const struct run *r, const struct limits *lim)
+{
+	cJSON *o = cJSON_CreateObject(), *h;
+
+	for (int i = 0; o && i < LIM__MAX; i++)
+		if (lim->share & (1u << i))
+			cJSON_AddNumberToObject(o, limit_name(i), lim->pct[i]);
+	h = cJSON_AddObjectToObject(o, "host_free");
+	cJSON_AddNumberToObject(h, "memory", (double)r->req.host_free.mem_bytes);
+	cJSON_AddNumberToObject(h, "cpu", (double)r->req.host_free.cpu_milli);
+	return o;
+}
+
 static void add_num(cJSON *o, const char *k, int64_t v)
 {
 	if (v >= 0)
@@ -226,6 +240,8 @@ int art_finish(struct run *r, const struct plan *p, const struct sup *s,
 	add_times(m, s);
 	cJSON_AddItemToObject(m, "outcome", art_outcome_json(s, exit_code));
 	cJSON_AddItemToObject(m, "limits", limits_json(&p->lim));
+	if (p->lim.share)
+		cJSON_AddItemToObject(m, "limit_shares", art_shares_json(r, &p->lim));
 	cJSON_AddStringToObject(m, "network", net_mode_name(p->net));
 	cJSON_AddItemToObject(m, "layers", plan_layers_json(p));
 	cJSON_AddItemToObject(m, "kernel", kernel_json(p));

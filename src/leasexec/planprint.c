@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "artifacts.h"
 #include "assessment.h"
 #include "canon.h"
 #include "json.h"
@@ -74,6 +75,8 @@ static void print_limits(const struct plan *p)
 			continue;
 		limit_format(i, p->lim.v[i], v, sizeof(v));
 		printf(" %s %s", limit_name(i), v);
+		if (p->lim.share & (1u << i))
+			printf(" (%u%% of the host's free, within the profile's max)", p->lim.pct[i]);
 	}
 	printf("\n");
 }
@@ -144,6 +147,8 @@ static void print_json(const struct run *r, const struct plan *p)
 	for (int i = 0; i < LIM__MAX; i++)
 		if (p->lim.set & (1u << i))
 			cJSON_AddNumberToObject(lim, limit_name(i), (double)p->lim.v[i]);
+	if (p->lim.share)
+		cJSON_AddItemToObject(o, "limit_shares", art_shares_json(r, &p->lim));
 	cJSON_AddStringToObject(o, "network", net_mode_name(p->net));
 	cJSON_AddItemToObject(o, "layers", plan_layers_json(p));
 	paths = cJSON_AddArrayToObject(o, "landlock_rules");

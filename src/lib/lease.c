@@ -576,6 +576,17 @@ static int parse_env(const cJSON *b, struct lease *l, struct calyx_err *err)
 	return parse_env_set(json_member(e, "set"), l, err);
 }
 
+static int parse_i64_prefix(const char *s, size_t n, int64_t min, int64_t max, int64_t *ret)
+{
+	char num[16];
+
+	if (n == 0 || n >= sizeof(num))
+		return -EINVAL;
+	memcpy(num, s, n);
+	num[n] = '\0';
+	return parse_i64(num, min, max, ret);
+}
+
 int limits_parse_json(const cJSON *o, const char *where, struct limits *ret,
 		      struct calyx_err *err)
 {
@@ -599,6 +610,20 @@ int limits_parse_json(const cJSON *o, const char *where, struct limits *ret,
 		if (id == LIM__MAX)
 			return err_set(err, EINVAL, sub, "unknown limit (wall, cpu, memory, pids, "
 				       "fsize, nofile, disk_write, output)");
+		if (cJSON_IsString(c) && (id == LIM_MEMORY || id == LIM_CPU) &&
+		    strchr(c->valuestring, '%')) {
+			int64_t pct;
+			size_t n = strlen(c->valuestring);
+
+			if (n < 2 || c->valuestring[n - 1] != '%' || c->valuestring[0] == '0' ||
+			    parse_i64_prefix(c->valuestring, n - 1, 1, 100, &pct) < 0)
+				return err_set(err, EINVAL, sub, "\"%s\" is not a share of 1%% to 100%%",
+					       c->valuestring);
+			ret->set |= 1u << id;
+			ret->share |= 1u << id;
+			ret->pct[id] = (uint8_t)pct;
+			continue;
+		}
 		if (cJSON_IsString(c))
 			s = c->valuestring;
 		else if (json_int_value(c, &iv) == 0 && iv > 0)
@@ -672,6 +697,9 @@ static int parse_misc(const cJSON *b, struct lease *l, struct calyx_err *err)
 	    (r = json_get_string(b, "expiry", false, "lease", &expiry, err)) < 0 ||
 	    (r = limits_parse_json(json_member(b, "limits"), "lease.limits", &l->limits, err)) < 0)
 		return r;
+	if (l->limits.share)
+		return err_set(err, EINVAL, "lease.limits", "shares of the host (\"25%%\") are for "
+			       "the policy's profiles; a lease gives absolute limits");
 	if (l->profile && (!user_name_valid(l->profile)))
 		return err_set(err, EINVAL, "lease.profile", "\"%s\" is not a profile name",
 			       l->profile);

@@ -59,7 +59,9 @@ enum limit_id {
 
 struct limits {
 	uint32_t set;
-	uint64_t v[LIM__MAX];
+	uint32_t share;         /* of .set: given as a share of the host ("25%"), profiles only */
+	uint64_t v[LIM__MAX];   /* a share's value is 0 until policy_resolve_shares() */
+	uint8_t pct[LIM__MAX];  /* the share, in percent */
 };
 
 struct lease {

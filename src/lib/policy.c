@@ -163,8 +163,18 @@ static int parse_profile(const cJSON *o, struct profile *pr, struct calyx_err *e
 		return r;
 	if (!(pr->max.set & (1u << LIM_WALL)) || !(pr->defaults.set & (1u << LIM_WALL)))
 		return err_set(err, EINVAL, where, "every profile needs defaults.wall and max.wall");
+	if (pr->max.share)
+		return err_set(err, EINVAL, where, "a maximum is absolute: a share of the host "
+			       "(\"25%%\") goes in defaults");
 	for (int i = 0; i < LIM__MAX; i++) {
 		uint32_t bit = 1u << i;
+
+		/* a share of the host is always clamped by an absolute maximum */
+		if ((pr->defaults.share & bit) && !(pr->max.set & bit))
+			return err_set(err, EINVAL, where, "defaults.%s is a share of the host: max.%s "
+				       "must bound it", limit_name(i), limit_name(i));
+		if (pr->defaults.share & bit)
+			continue;
 
 		if ((pr->defaults.set & bit) && (pr->max.set & bit) && pr->defaults.v[i] > pr->max.v[i])
 			return err_set(err, EINVAL, where, "defaults.%s is above max.%s", limit_name(i),
@@ -710,8 +720,10 @@ static int check_limits(const struct policy *p, const struct lease *l, struct de
 		if (l->limits.set & bit) {
 			d->eff.v[i] = l->limits.v[i];
 			d->eff.set |= bit;
+			d->eff.share &= ~bit;
 		}
-		if (!(d->eff.set & bit) || !(pr->max.set & bit) || d->eff.v[i] <= pr->max.v[i])
+		if (!(d->eff.set & bit) || !(pr->max.set & bit) || (d->eff.share & bit) ||
+		    d->eff.v[i] <= pr->max.v[i])
 			continue;
 		limit_format(i, d->eff.v[i], have, sizeof(have));
 		limit_format(i, pr->max.v[i], max, sizeof(max));
@@ -975,6 +987,30 @@ static int check_window(const struct policy *p, const struct lease *l, const str
 	return 1;
 }
 
+/* Free memory and CPUs of the host (and the cgroup parent) -> values, clamped by max. */
+void policy_resolve_shares(struct limits *eff, const struct limits *max,
+			   const struct host_free *h)
+{
+	static const uint64_t floor[LIM__MAX] = { [LIM_MEMORY] = 16ULL << 20, [LIM_CPU] = 10 };
+
+	for (int i = 0; i < LIM__MAX; i++) {
+		uint32_t bit = 1u << i;
+		uint64_t base = i == LIM_MEMORY ? h->mem_bytes : h->cpu_milli, v;
+
+		if (!(eff->share & bit))
+			continue;
+		/* what the host has is unknown: the profile's maximum, never more */
+		v = base ? base / 100 * eff->pct[i] + base % 100 * eff->pct[i] / 100 : max->v[i];
+		if (i == LIM_MEMORY)
+			v &= ~4095ULL; /* whole pages */
+		if (v < floor[i])
+			v = floor[i];
+		if ((max->set & bit) && v > max->v[i])
+			v = max->v[i];
+		eff->v[i] = v;
+	}
+}
+
 int policy_decide(const struct lease *l, const struct request *req, const struct policy *p,
 		  struct decision *d)
 {
@@ -1003,6 +1039,7 @@ int policy_decide(const struct lease *l, const struct request *req, const struct
 			    l->id, req->uses, l->max_uses);
 	if (policy_match_command(l, req, d) <= 0 || check_cwd(l, req, d) <= 0)
 		return 0;
+	policy_resolve_shares(&d->eff, &d->profile->max, &req->host_free);
 	d->allow = true;
 	return 0;
 }

@@ -111,6 +111,16 @@ const char *layer_req_name(enum layer_req r);
 /* The policy written by `calyx init`: safe, default-deny, documented. */
 extern const char policy_default_json[];
 
+/* What the host has free for a run, read at run start (0: unknown). */
+struct host_free {
+	uint64_t mem_bytes; /* MemAvailable, and what the cgroup parent still allows */
+	uint64_t cpu_milli; /* online CPUs, and the cgroup parent's cpu.max, in thousandths */
+};
+
+/* A profile's shares of the host ("memory": "25%") as values, clamped by its max. */
+void policy_resolve_shares(struct limits *eff, const struct limits *max,
+			   const struct host_free *h);
+
 struct request {
 	int64_t now;               /* realtime, seconds, read at verification */
 	uid_t uid;                 /* caller's real uid */
@@ -124,6 +134,7 @@ struct request {
 	bool revoked;
 	bool killswitch;
 	int64_t uses;              /* uses recorded before this one */
+	struct host_free host_free; /* for profiles with shares of the host */
 };
 
 struct decision {
