@@ -490,6 +490,14 @@ def targeted_policy(base):
     yield from each(("profiles", "trusted", "defaults"), [{}, {"wall": 1}, {"memory": "1G"}])
     yield from each(("profiles", "trusted", "max"), [{}, {"output": "1G"}])
     yield from each(("profiles", "trusted", "defaults", "memory"), ["1G", "0", "x", 1, 0])
+    shared = copy.deepcopy(base)
+    shared["profiles"]["shared"] = {"defaults": {"wall": 60, "memory": "25%", "cpu": "50%"},
+                                    "max": {"wall": 600, "memory": "1G", "cpu": "2"}}
+    yield "profiles", "shares of the host in defaults", shared
+    for v in ["1%", "100%", "0%", "101%", "2.5%", "%", "25 %", "025%"]:
+        yield ("profiles.shared.defaults.memory", json.dumps(v),
+               set_at(shared, ("profiles", "shared", "defaults", "memory"), v))
+    yield from each(("profiles", "trusted", "max", "cpu"), ["50%"])
 
 
 # Known gaps: rules no JSON Schema can state (an order between two fields, a
