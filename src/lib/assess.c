@@ -340,9 +340,10 @@ void assess_decide(const struct assess_terms *t, const struct assess_report *r,
 		    assess_level_name(d->level), assess_level_name(d->ceiling), id, top);
 		if (d->override_possible)
 			snprintf(d->hint, sizeof(d->hint), "if this is intended, run it again with "
-				 "--override \"REASON\" (audited); calyx assess lists every finding");
+				 "--override \"REASON\" (audited), or see every finding with calyx "
+				 "assess");
 		else
-			snprintf(d->hint, sizeof(d->hint), "calyx assess lists every finding; %s",
+			snprintf(d->hint, sizeof(d->hint), "see every finding with calyx assess (%s)",
 				 t->lease_override ? "the policy does not let an override pass this "
 				 "level" : "this lease does not allow --override");
 		return;
