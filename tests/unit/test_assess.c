@@ -486,6 +486,63 @@ START_TEST(policy_without_assess_section)
 }
 END_TEST
 
+/* policy_check_lease: a lease may lower the ceiling, never raise it or ask for
+ * an assessment the policy does not have. */
+static const struct {
+	const char *assess; /* the policy's, or NULL: none */
+	bool max_set, override;
+	enum assess_level max;
+	const char *clause; /* NULL: allowed */
+} lease_terms[] = {
+	{ "{\"default_max\":\"MEDIUM\"}", true, false, AL_LOW, NULL },
+	{ "{\"default_max\":\"MEDIUM\"}", true, false, AL_MEDIUM, NULL },
+	{ "{\"default_max\":\"MEDIUM\"}", true, false, AL_HIGH, "policy.assess.default_max" },
+	{ "{\"default_max\":\"MEDIUM\"}", false, true, AL_LOW, NULL },
+	{ NULL, true, false, AL_LOW, "policy.assess" },
+	{ NULL, false, true, AL_LOW, "policy.assess" },
+	{ NULL, false, false, AL_LOW, NULL },
+};
+
+START_TEST(lease_within_policy_assess)
+{
+	size_t len;
+	char *base = ck_read_data("policy.json", &len), *text = base;
+	struct calyx_err err = { 0 };
+	struct policy p;
+	struct lease l = { 0 };
+	struct decision d;
+	char *hosts[] = { "*", NULL }, *empty[] = { NULL };
+	struct lease_cmd cmd = { .path = "/bin/true" };
+
+	if (lease_terms[_i].assess) {
+		*strrchr(base, '}') = '\0';
+		ck_assert_int_ge(asprintf(&text, "%s, \"assess\": %s}", base, lease_terms[_i].assess),
+				 0);
+	}
+	ck_assert_int_eq(policy_parse(text, strlen(text), &p, &err), 0);
+	p.allow_wildcard_hosts = true;
+	l.id = "LEASE-20260101-000000-abcd";
+	l.hosts = hosts;
+	l.cmds = &cmd;
+	l.n_cmds = 1;
+	l.rw = l.ro = l.exec = l.env_set = l.cwd = l.env_allow = empty;
+	l.expires_at = 60;
+	l.assess_max_set = lease_terms[_i].max_set;
+	l.assess_max = (int)lease_terms[_i].max;
+	l.assess_override = lease_terms[_i].override;
+	policy_check_lease(&p, &l, false, &d);
+	if (lease_terms[_i].clause)
+		ck_assert_msg(!d.allow && strcmp(d.clause, lease_terms[_i].clause) == 0,
+			      "allowed or wrong clause: %s (%s)", d.clause, d.reason);
+	else
+		ck_assert_msg(d.allow, "%s: %s", d.clause, d.reason);
+	policy_free(&p);
+	if (text != base)
+		free(text);
+	free(base);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("assess");
@@ -505,6 +562,7 @@ int main(void)
 	tcase_add_test(tc, external_output_with_nul_is_refused);
 	tcase_add_loop_test(tc, policy_assess_section, 0, ARRAY_SIZE(policies));
 	tcase_add_test(tc, policy_without_assess_section);
+	tcase_add_loop_test(tc, lease_within_policy_assess, 0, ARRAY_SIZE(lease_terms));
 	suite_add_tcase(s, tc);
 	return ck_run(s);
 }
