@@ -46,6 +46,9 @@ const struct assess_rule assess_rules[] = {
 	{ 0 },
 };
 
+/* policy assess.levels is indexed by rule: the table must fit it (and its end marker) */
+_Static_assert(ARRAY_SIZE(assess_rules) <= ASSESS_MAX_RULES + 1, "raise ASSESS_MAX_RULES");
+
 const char *assess_level_name(enum assess_level l)
 {
 	return (unsigned)l < AL__MAX ? level_names[l] : "?";
@@ -79,6 +82,7 @@ const struct assess_rule *assess_rule(const char *kind)
 
 void assess_report_init(struct assess_report *r)
 {
+	r->rule_level = NULL;
 	r->n = 0;
 	r->dropped = 0;
 	r->level = AL_LOW;
@@ -91,7 +95,11 @@ void assess_add(struct assess_report *r, enum assess_level level, const char *as
 	struct assess_finding *f;
 	uint8_t h[SHA256_BYTES];
 	char hex[2 * SHA256_BYTES + 1];
+	const struct assess_rule *rule = r->rule_level ? assess_rule(kind) : NULL;
 
+	/* the policy's level for a built-in rule */
+	if (rule && r->rule_level[rule - assess_rules] >= 0)
+		level = (enum assess_level)r->rule_level[rule - assess_rules];
 	if (r->top < 0 || level > r->level) {
 		r->level = level;
 		r->top = r->n < ASSESS_MAX_FINDINGS ? (int)r->n : r->top;

@@ -44,6 +44,7 @@ struct assess_report {
 	size_t dropped;          /* findings beyond the bound (counted, not kept) */
 	enum assess_level level; /* highest finding; LOW when none */
 	int top;                 /* index of the highest (first of equals); -1: none */
+	const int8_t *rule_level; /* policy assess.levels by rule index (-1: the rule's); may be NULL */
 };
 
 void assess_report_init(struct assess_report *r);
@@ -87,6 +88,7 @@ struct assess_rule {
 	const char *what;
 };
 extern const struct assess_rule assess_rules[];
+#define ASSESS_MAX_RULES 32
 const struct assess_rule *assess_rule(const char *kind);
 
 /* Shannon entropy of s[0..n) in bits per byte. */
@@ -180,6 +182,7 @@ struct assess_policy {
 	uint64_t memory;               /* address-space limit of an external assessor */
 	int64_t pids, cpu;             /* process limit (of that user), CPU seconds */
 	uint64_t max_file;             /* larger code files count as on_error */
+	int8_t rule_level[ASSESS_MAX_RULES]; /* assess.levels: by index of assess_rules, -1: its own */
 };
 
 /* The severities of each external tool, in the order of ext[].level. */

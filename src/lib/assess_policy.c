@@ -43,6 +43,7 @@ const char *assessor_name(enum assessor a)
 void assess_policy_defaults(struct assess_policy *p)
 {
 	memset(p, 0, sizeof(*p));
+	memset(p->rule_level, -1, sizeof(p->rule_level));
 	p->assessors = 1u << AX_SECRETS | 1u << AX_DANGER;
 	p->default_max = AL_MEDIUM;
 	p->on_error = AL_BLOCKED;
@@ -164,6 +165,30 @@ static int parse_limits(const cJSON *o, struct assess_policy *p, struct calyx_er
 	return 0;
 }
 
+/* "levels": {"jwt": "HIGH", ...}: a built-in rule's level, by its kind. */
+static int parse_rule_levels(const cJSON *o, struct assess_policy *p, struct calyx_err *err)
+{
+	const cJSON *lv = json_member(o, "levels"), *c;
+
+	if (!lv)
+		return 0;
+	if (!cJSON_IsObject(lv))
+		return err_set(err, EINVAL, "policy.assess.levels", "must be an object");
+	for (c = lv->child; c; c = c->next) {
+		const struct assess_rule *rule = assess_rule(c->string);
+		enum assess_level l;
+
+		if (!rule)
+			return err_set(err, EINVAL, "policy.assess.levels", "\"%s\" is not a built-in "
+				       "rule (calyx assess --rules lists them)", c->string);
+		if (!cJSON_IsString(c) || assess_level_parse(c->valuestring, &l) < 0)
+			return err_set(err, EINVAL, "policy.assess.levels", "%s: not LOW, MEDIUM, "
+				       "HIGH or BLOCKED", c->string);
+		p->rule_level[rule - assess_rules] = (int8_t)l;
+	}
+	return 0;
+}
+
 static int parse_timeout(const cJSON *o, struct assess_policy *p, struct calyx_err *err)
 {
 	const cJSON *t = json_member(o, "timeout");
@@ -181,7 +206,7 @@ static int parse_timeout(const cJSON *o, struct assess_policy *p, struct calyx_e
 int assess_policy_parse(const cJSON *o, struct assess_policy *p, struct calyx_err *err)
 {
 	static const char *const keys[] = {
-		"assessors", "default_max", "external", "limits", "max_file", "on_error",
+		"assessors", "default_max", "external", "levels", "limits", "max_file", "on_error",
 		"override_max", "protected_branches", "timeout", "user", NULL,
 	};
 	const char *user = "nobody";
@@ -200,7 +225,8 @@ int assess_policy_parse(const cJSON *o, struct assess_policy *p, struct calyx_er
 	    (r = json_get_strv(o, "protected_branches", false, 64, "policy.assess",
 			       &p->protected_branches, err)) < 0 ||
 	    (r = json_get_string(o, "user", false, "policy.assess", &user, err)) < 0 ||
-	    (r = parse_limits(o, p, err)) < 0 || (r = parse_external(o, p, err)) < 0)
+	    (r = parse_limits(o, p, err)) < 0 || (r = parse_external(o, p, err)) < 0 ||
+	    (r = parse_rule_levels(o, p, err)) < 0)
 		return r;
 	if (!user_name_valid(user) || strcmp(user, "root") == 0)
 		return err_set(err, EINVAL, "policy.assess.user", "\"%s\" is not an unprivileged "

@@ -37,6 +37,7 @@ int assess_file(const struct assess_env *e, const char *name, const char *data, 
 	enum assess_lang lang = assess_lang_of(interp, data, len);
 	int rc = 0;
 
+	r->rule_level = e->pol->rule_level;
 	if (on(e, AX_SECRETS))
 		assess_secrets(&t, r);
 	if (on(e, AX_DANGER) && wants_danger(lang, interp))
@@ -151,6 +152,7 @@ int assess_request(const struct assess_env *e, const struct assess_input *in,
 	size_t n_inl, n;
 	int rc;
 
+	r->rule_level = e->pol->rule_level;
 	scan_argv(e, in->argv, r);
 	if (on(e, AX_SECRETS))
 		scan_env(e, in->envp, r);

@@ -265,6 +265,7 @@ BASE_POLICY["assess"] = {
     "assessors": ["secrets", "danger", "shellcheck", "bandit"], "default_max": "HIGH",
     "on_error": "BLOCKED", "override_max": "HIGH", "timeout": "5s",
     "protected_branches": ["main"], "user": "nobody", "max_file": "4M",
+    "levels": {"jwt": "HIGH"},
     "limits": {"memory": "1G", "cpu": 10, "pids": 64},
     "external": {"shellcheck": {"path": "/usr/bin/shellcheck",
                                 "levels": {"error": "HIGH", "warning": "MEDIUM", "info": "LOW",
@@ -483,6 +484,8 @@ def targeted_policy(base):
     yield from each(("assess", "external", "bandit", "levels"), [{}, {"CRITICAL": "HIGH"}])
     yield from each(("assess", "external", "shellcheck", "levels", "style"), ["HIGH", "high"])
     yield from each(("assess",), [{}, {"zz": 1}])
+    yield from each(("assess", "levels"), [{}, {"jwt": "HIGH", "rm-rf-home": "LOW"},
+                                           {"jwt": "high"}, {"nosuch-rule": "LOW"}, {"jwt": 1}])
     for u in USERS:
         m = copy.deepcopy(base)
         m["profiles"][u] = {"defaults": {"wall": 1}, "max": {"wall": 1}}

@@ -446,6 +446,10 @@ static const struct {
 	{ "{\"external\":{\"shellcheck\":{\"path\":\"shellcheck\"}}}", -EINVAL },
 	{ "{\"external\":{\"bandit\":{\"levels\":{\"CRITICAL\":\"HIGH\"}}}}", -EINVAL },
 	{ "{\"limits\":{\"memory\":\"1K\"}}", -EINVAL },
+	{ "{\"levels\":{\"jwt\":\"BLOCKED\",\"rm-rf-home\":\"LOW\"}}", 0 },
+	{ "{\"levels\":{\"nosuch\":\"LOW\"}}", -EINVAL },
+	{ "{\"levels\":{\"jwt\":\"SEVERE\"}}", -EINVAL },
+	{ "{\"levels\":[]}", -EINVAL },
 };
 
 START_TEST(policy_assess_section)
@@ -543,6 +547,35 @@ START_TEST(lease_within_policy_assess)
 }
 END_TEST
 
+/* policy assess.levels changes a built-in rule's level, and only that rule's. */
+START_TEST(policy_rule_levels)
+{
+	struct assess_policy pol;
+	struct assess_env e = { .pol = &pol };
+	struct assess_report *r = calloc(1, sizeof(*r));
+	const char *text = "#!/bin/sh\nrm -rf ~\nrm -rf /\n";
+	cJSON *o = cJSON_Parse("{\"levels\":{\"rm-rf-home\":\"LOW\",\"rm-rf-root\":\"MEDIUM\"}}");
+	struct calyx_err err = { 0 };
+
+	ck_assert_int_eq(assess_policy_parse(o, &pol, &err), 0);
+	cJSON_Delete(o);
+	assess_report_init(r);
+	ck_assert_int_eq(assess_file(&e, "x.sh", text, strlen(text), NULL, r, NULL), 0);
+	ck_assert_uint_eq(r->n, 2);
+	ck_assert_str_eq(r->f[0].kind, "rm-rf-home");
+	ck_assert_int_eq(r->f[0].level, AL_LOW);
+	ck_assert_int_eq(r->f[1].level, AL_MEDIUM);
+	ck_assert_int_eq(r->level, AL_MEDIUM);
+	assess_policy_free(&pol);
+	/* without levels: the rules' own */
+	assess_policy_defaults(&pol);
+	assess_report_init(r);
+	assess_file(&e, "x.sh", text, strlen(text), NULL, r, NULL);
+	ck_assert_int_eq(r->level, AL_BLOCKED);
+	free(r);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("assess");
@@ -562,6 +595,7 @@ int main(void)
 	tcase_add_test(tc, external_output_with_nul_is_refused);
 	tcase_add_loop_test(tc, policy_assess_section, 0, ARRAY_SIZE(policies));
 	tcase_add_test(tc, policy_without_assess_section);
+	tcase_add_test(tc, policy_rule_levels);
 	tcase_add_loop_test(tc, lease_within_policy_assess, 0, ARRAY_SIZE(lease_terms));
 	suite_add_tcase(s, tc);
 	return ck_run(s);
