@@ -164,18 +164,24 @@ printf '#!/bin/sh\nexec sleep 3171\n' | fake hang
 printf '#!/bin/sh\nkill -SEGV $$\n' | fake crash
 printf '#!/bin/sh\necho "this is not JSON"\nexit 1\n' | fake garbage
 printf '#!/bin/sh\necho "{\\"comments\\": [{\\"line\\": 1}]}"\nexit 1\n' | fake wrongshape
+# these answer well only if they got out: exit 3 (their own) says they ran and did not
 cat <<EOF | fake writer
 #!/bin/sh
-echo owned > /tmp/calyx13-assessor-wrote
-echo owned > "$WORK/assessor-wrote"
-echo owned > "$FAKE/assessor-wrote"
-echo '{"comments": []}'
+if echo owned > /tmp/calyx13-assessor-wrote || echo owned > "$WORK/assessor-wrote" ||
+	echo owned > "$FAKE/assessor-wrote"; then
+	echo '{"comments": []}'
+	exit 0
+fi
+exit 3
 EOF
 PORT=$((20000 + $$ % 20000))
 cat <<EOF | fake connector
 #!/bin/bash
-exec 3<>/dev/tcp/127.0.0.1/$PORT && echo connected >&3
-echo '{"comments": []}'
+if (exec 3<>/dev/tcp/127.0.0.1/$PORT); then
+	echo '{"comments": []}'
+	exit 0
+fi
+exit 3
 EOF
 rm -f /tmp/calyx13-assessor-wrote "$WORK/assessor-wrote" "$FAKE/assessor-wrote"
 use_fake() {
@@ -204,9 +210,14 @@ use_fake wrongshape
 lx -l "$EXT" -- "$WORK/ext.sh"
 ok "JSON of the wrong shape is garbage too (strict reader)" \
 	sh -c 'test $2 -eq 77 && printf "%s\n" "$1" | grep -q "error:bad-output"' _ "$OUT_ERR" $RC
+"$FAKE/writer" </dev/null >/dev/null 2>&1
+ok "positive control: outside the sandbox the writer writes and answers" \
+	sh -c 'test $? -eq 0 && test -e /tmp/calyx13-assessor-wrote' _
+rm -f /tmp/calyx13-assessor-wrote "$WORK/assessor-wrote" "$FAKE/assessor-wrote"
 use_fake writer
 lx -l "$EXT" -- "$WORK/ext.sh"
-ok "positive control: the writing assessor itself ran and answered (the run passed)" test $RC -eq 0
+ok "an assessor that tries to write ran, failed (its own exit 3) and yields on_error" \
+	sh -c 'test $2 -eq 77 && printf "%s\n" "$1" | grep -q "BLOCKED.*error:exit-status"' _ "$OUT_ERR" $RC
 ok "an assessor cannot write: not in /tmp, the caller's files or its own directory" \
 	sh -c '! test -e /tmp/calyx13-assessor-wrote && ! test -e "$1" && ! test -e "$2"' _ \
 	"$WORK/assessor-wrote" "$FAKE/assessor-wrote"
@@ -226,17 +237,20 @@ except Exception:
 	BG_PIDS="$BG_PIDS $!"
 	wait_for 50 test -e "$2.ready"
 }
-# positive control for the listener: root can reach it from here
+# positive control: the connector itself, outside the sandbox, reaches the listener
 listen_once $PORT "$WORK/connected"
-bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT" 2>/dev/null
+"$FAKE/connector" </dev/null >/dev/null 2>&1
+rc=$?
 wait_for 30 test -e "$WORK/connected"
-ok "positive control: the listener accepts connections from the host" test -e "$WORK/connected"
+ok "positive control: outside the sandbox the connector connects and answers ($rc)" \
+	sh -c 'test $1 -eq 0 && test -e "$2"' _ $rc "$WORK/connected"
 listen_once $PORT "$WORK/connected"
 use_fake connector
 lx -l "$EXT" -- "$WORK/ext.sh"
 sleep 0.5
-ok "an assessor cannot connect anywhere (the listener saw nothing)" \
-	sh -c 'test $1 -eq 0 && ! test -e "$2"' _ $RC "$WORK/connected"
+ok "an assessor that tries to connect ran, failed (its own exit 3) and yields on_error" \
+	sh -c 'test $2 -eq 77 && printf "%s\n" "$1" | grep -q "BLOCKED.*error:exit-status"' _ "$OUT_ERR" $RC
+ok "an assessor cannot connect anywhere (the listener saw nothing)" test ! -e "$WORK/connected"
 policy_set '.assess.external.shellcheck.path = "/usr/bin/shellcheck"'
 
 # --- calyx assess ------------------------------------------------------------
