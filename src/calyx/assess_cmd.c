@@ -157,7 +157,7 @@ static void print_text(const struct assess_report *r, const struct assess_stats 
 
 static void print_json(const struct assess_report *r, const struct assess_stats *st)
 {
-	_cleanup_cjson_ cJSON *o = assess_report_json(r);
+	_cleanup_cjson_ cJSON *o = assess_report_json(r, ASSESS_MAX_FINDINGS);
 	_cleanup_free_ char *s = NULL;
 	cJSON *x = cJSON_AddObjectToObject(o, "external");
 

@@ -250,7 +250,7 @@ int art_finish(struct run *r, const struct plan *p, const struct sup *s,
 	cJSON_AddItemToObject(m, "stderr", stream_json(&s->out[1], p->capture));
 	cJSON_AddItemToObject(m, "sentinel", sentinel ? sentinel : cJSON_CreateObject());
 	if (r->assess)
-		cJSON_AddItemToObject(m, "assess", assessment_json(r));
+		cJSON_AddItemToObject(m, "assess", assessment_json(r, ASSESS_MAX_FINDINGS));
 	audit = cJSON_AddObjectToObject(m, "audit");
 	cJSON_AddNumberToObject(audit, "first_seq", (double)ar->first_seq);
 	cJSON_AddNumberToObject(audit, "last_seq", (double)ar->last_seq);

@@ -168,9 +168,9 @@ int assessment_run(struct run *r, char *const *envp)
 	return r->adec.outcome == AO_DENIED ? -EPERM : 0;
 }
 
-cJSON *assessment_json(const struct run *r)
+cJSON *assessment_json(const struct run *r, size_t max_findings)
 {
-	cJSON *o = assess_report_json(r->assess), *x;
+	cJSON *o = assess_report_json(r->assess, max_findings), *x;
 
 	if (!o)
 		return NULL;

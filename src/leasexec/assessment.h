@@ -13,8 +13,10 @@
 #include "leasexec.h"
 
 int assessment_run(struct run *r, char *const *envp);
-/* The assess_event details and meta.json's "assess" object. */
-cJSON *assessment_json(const struct run *r);
+/* The assess_event details (ASSESS_AUDIT_FINDINGS findings: a record stays
+ * within the audit's size bound) and meta.json's "assess" object (all). */
+#define ASSESS_AUDIT_FINDINGS 64
+cJSON *assessment_json(const struct run *r, size_t max_findings);
 /* -n: the assessment for people. */
 void assessment_print(const struct run *r);
 void assessment_free(struct run *r);

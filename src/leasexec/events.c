@@ -85,7 +85,7 @@ static size_t assess_event(const struct run *r, struct audit_event *ev, cJSON **
 	static const char *const types[] = { "assess_event.PASSED", "assess_event.DENIED",
 					     "assess_event.OVERRIDDEN" };
 
-	if (!r->assess || !(*d = assessment_json(r)))
+	if (!r->assess || !(*d = assessment_json(r, ASSESS_AUDIT_FINDINGS)))
 		return 0;
 	if (r->cli.argv)
 		cJSON_AddItemToObject(*d, "argv", argv_json(r->shown_argv ? r->shown_argv :

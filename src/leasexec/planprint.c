@@ -160,7 +160,7 @@ static void print_json(const struct run *r, const struct plan *p)
 		cJSON_AddItemToArray(paths, rule);
 	}
 	if (r->assess)
-		cJSON_AddItemToObject(o, "assess", assessment_json(r));
+		cJSON_AddItemToObject(o, "assess", assessment_json(r, ASSESS_MAX_FINDINGS));
 	if (canon_write(o, &b) == 0)
 		printf("%s\n", b.data);
 }

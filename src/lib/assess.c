@@ -370,26 +370,32 @@ void assess_decide(const struct assess_terms *t, const struct assess_report *r,
 	d->outcome = AO_OVERRIDDEN;
 }
 
-cJSON *assess_report_json(const struct assess_report *r)
+static cJSON *finding_json(const struct assess_finding *f)
+{
+	cJSON *j = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(j, "level", assess_level_name(f->level));
+	cJSON_AddStringToObject(j, "assessor", f->assessor);
+	cJSON_AddStringToObject(j, "kind", f->kind);
+	cJSON_AddStringToObject(j, "where", f->where);
+	if (f->hash8[0])
+		cJSON_AddStringToObject(j, "sha256_prefix", f->hash8);
+	return j;
+}
+
+cJSON *assess_report_json(const struct assess_report *r, size_t max)
 {
 	cJSON *o = cJSON_CreateObject(), *a;
+	size_t shown = 0;
 
 	if (!o)
 		return NULL;
 	cJSON_AddStringToObject(o, "level", assess_level_name(r->level));
 	a = cJSON_AddArrayToObject(o, "findings");
-	for (size_t i = 0; a && i < r->n; i++) {
-		const struct assess_finding *f = &r->f[i];
-		cJSON *j = cJSON_CreateObject();
-
-		cJSON_AddStringToObject(j, "level", assess_level_name(f->level));
-		cJSON_AddStringToObject(j, "assessor", f->assessor);
-		cJSON_AddStringToObject(j, "kind", f->kind);
-		cJSON_AddStringToObject(j, "where", f->where);
-		if (f->hash8[0])
-			cJSON_AddStringToObject(j, "sha256_prefix", f->hash8);
-		cJSON_AddItemToArray(a, j);
-	}
-	cJSON_AddNumberToObject(o, "dropped", (double)r->dropped);
+	for (int lv = AL__MAX - 1; a && lv >= 0; lv--)
+		for (size_t i = 0; i < r->n && shown < max; i++)
+			if ((int)r->f[i].level == lv && ++shown)
+				cJSON_AddItemToArray(a, finding_json(&r->f[i]));
+	cJSON_AddNumberToObject(o, "dropped", (double)(r->dropped + r->n - shown));
 	return o;
 }

@@ -145,8 +145,10 @@ struct assess_terms {
 void assess_decide(const struct assess_terms *t, const struct assess_report *r,
 		   struct assess_decision *d);
 
-/* The report as JSON ({"level", "findings": [...], "dropped"}). */
-cJSON *assess_report_json(const struct assess_report *r);
+/* The report as JSON ({"level", "findings": [...], "dropped"}): at most max
+ * findings, highest level first (in the order found within a level); the rest
+ * are counted in "dropped". */
+cJSON *assess_report_json(const struct assess_report *r, size_t max);
 /* One line for people: "HIGH: aws-access-key-id in env AWS_KEY (sha256 1a2b3c4d…)". */
 void assess_finding_line(const struct assess_finding *f, char *out, size_t n);
 

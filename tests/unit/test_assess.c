@@ -165,7 +165,7 @@ START_TEST(no_secret_in_findings)
 	assess_secrets(&t, r);
 	ck_assert_uint_ge(r->n, 1);
 	ck_assert_int_eq(r->level >= AL_HIGH, 1);
-	j = assess_report_json(r);
+	j = assess_report_json(r, ASSESS_MAX_FINDINGS);
 	s = cJSON_PrintUnformatted(j);
 	/* no 8-byte window of the secret anywhere in the report */
 	for (size_t i = 0; i + 8 <= strlen(secrets[_i]); i++) {
@@ -212,10 +212,20 @@ START_TEST(report_is_bounded)
 
 	assess_report_init(r);
 	for (int i = 0; i < ASSESS_MAX_FINDINGS + 10; i++)
-		assess_add(r, i == ASSESS_MAX_FINDINGS + 5 ? AL_BLOCKED : AL_LOW, "danger", "k",
-			   "w", NULL, 0);
+		assess_add(r, i == ASSESS_MAX_FINDINGS + 5 ? AL_BLOCKED : i == 200 ? AL_HIGH : AL_LOW,
+			   "danger", "k", "w", NULL, 0);
 	ck_assert_uint_eq(r->n, ASSESS_MAX_FINDINGS);
 	ck_assert_uint_eq(r->dropped, 10);
+	{
+		_cleanup_cjson_ cJSON *j = assess_report_json(r, 64);
+
+		ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(j, "findings")), 64);
+		/* cut to 64, the highest kept finding still comes first */
+		ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j,
+				 "findings"), 0), "level")->valuestring, "HIGH");
+		ck_assert_int_eq(cJSON_GetObjectItem(j, "dropped")->valueint,
+				 ASSESS_MAX_FINDINGS - 64 + 10);
+	}
 	/* a dropped finding still raises the level */
 	ck_assert_int_eq(r->level, AL_BLOCKED);
 	free(r);
