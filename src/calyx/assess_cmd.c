@@ -202,65 +202,82 @@ static int setup_env(struct assess_env *e, const struct policy *p, struct drop_t
 	return 0;
 }
 
+struct assess_args {
+	const char *policy_file, *file;
+	char **cmd;
+	bool rules;
+};
+
+/* 0, or the usage exit status. */
+static int parse_args(struct cx *cx, int argc, char **argv, struct assess_args *a)
+{
+	for (int i = 1; i < argc && !a->cmd; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			cx->json = true;
+		else if (strcmp(argv[i], "--rules") == 0)
+			a->rules = true;
+		else if (strcmp(argv[i], "--policy") == 0 && i + 1 < argc)
+			a->policy_file = argv[++i];
+		else if (strcmp(argv[i], "--") == 0 && i + 1 < argc && !a->file)
+			a->cmd = argv + i + 1;
+		else if (argv[i][0] == '-' && argv[i][1])
+			return cx_usage(syn_assess, "unknown option \"%s\"", argv[i]);
+		else if (!a->file)
+			a->file = argv[i];
+		else
+			return cx_usage(syn_assess, "give one FILE, or -- COMMAND ARGS");
+	}
+	if (!a->rules && !!a->file == !!a->cmd)
+		return cx_usage(syn_assess, "give one FILE, or -- COMMAND ARGS");
+	return 0;
+}
+
+static int assess_command(const struct assess_env *e, char **cmd, struct assess_report *r,
+			  struct assess_stats *st, struct calyx_err *err)
+{
+	char cwd[PATH_MAX];
+	struct assess_input in = {
+		.argv = cmd, .exe = cmd[0], .script_fd = script_fd_of(cmd[0]),
+		.cwd = getcwd(cwd, sizeof(cwd)) ? cwd : "/",
+	};
+	int rc = assess_request(e, &in, r, st);
+
+	if (in.script_fd >= 0)
+		close(in.script_fd);
+	return rc < 0 ? err_set(err, -rc, "assess", "%s", strerror(-rc)) : 0;
+}
+
 int cmd_assess(struct cx *cx, int argc, char **argv)
 {
 	_cleanup_free_ struct assess_report *r = calloc(1, sizeof(*r));
+	struct assess_args a = { 0 };
 	struct assess_stats st = { 0 };
 	struct calyx_err err = { 0 };
 	struct assess_env e = { 0 };
 	struct policy p = { 0 };
 	struct drop_to d;
-	const char *policy_file = NULL, *file = NULL;
 	char cache[PATH_MAX];
-	char **cmd = NULL;
-	int i, rc;
+	int rc;
 
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
-			cx->json = true;
-		else if (strcmp(argv[i], "--rules") == 0)
-			return print_rules();
-		else if (strcmp(argv[i], "--policy") == 0 && i + 1 < argc)
-			policy_file = argv[++i];
-		else if (strcmp(argv[i], "--") == 0 && i + 1 < argc && !file)
-			cmd = argv + i + 1;
-		else if (argv[i][0] == '-' && argv[i][1])
-			return cx_usage(syn_assess, "unknown option \"%s\"", argv[i]);
-		else if (!file)
-			file = argv[i];
-		else
-			return cx_usage(syn_assess, "give one FILE, or -- COMMAND ARGS");
-		if (cmd)
-			break;
+	if (cx_is_help(argc, argv)) {
+		fputs(syn_assess, stdout);
+		return EXIT_OK;
 	}
-	if (!!file == !!cmd)
-		return cx_usage(syn_assess, "give one FILE, or -- COMMAND ARGS");
+	rc = parse_args(cx, argc, argv, &a);
+	if (rc || a.rules)
+		return rc ? rc : print_rules();
 	if (!r)
 		return cx_errorf("out of memory");
-	if (load_policy(policy_file, &p, &err) < 0)
+	if (load_policy(a.policy_file, &p, &err) < 0)
 		return cx_fail(&err, EXIT_UNASSESSED);
 	if (!p.assess.enabled) { /* the policy has no assess section: the built-ins */
 		assess_policy_defaults(&p.assess);
 		p.assess.enabled = true;
 	}
 	assess_report_init(r);
-	if ((rc = setup_env(&e, &p, &d, cache, sizeof(cache), &err)) == 0) {
-		if (file) {
-			rc = assess_one_file(&e, file, r, &st, &err);
-		} else {
-			char cwd[PATH_MAX];
-			struct assess_input in = {
-				.argv = cmd, .exe = cmd[0], .script_fd = script_fd_of(cmd[0]),
-				.cwd = getcwd(cwd, sizeof(cwd)) ? cwd : "/",
-			};
-
-			rc = assess_request(&e, &in, r, &st);
-			if (in.script_fd >= 0)
-				close(in.script_fd);
-			if (rc < 0)
-				err_set(&err, -rc, "assess", "%s", strerror(-rc));
-		}
-	}
+	if ((rc = setup_env(&e, &p, &d, cache, sizeof(cache), &err)) == 0)
+		rc = a.file ? assess_one_file(&e, a.file, r, &st, &err) :
+			      assess_command(&e, a.cmd, r, &st, &err);
 	policy_free(&p);
 	if (rc < 0)
 		return cx_fail(&err, EXIT_UNASSESSED);
