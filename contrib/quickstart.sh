@@ -31,7 +31,8 @@ if [ "${CALYX_QUICKSTART_NO_DEPS:-}" != 1 ]; then
 		build-essential autoconf automake libtool pkg-config libsodium-dev libcjson-dev \
 		libseccomp-dev libbpf-dev check clang llvm bpftool jq util-linux \
 		bsdutils procps psmisc iproute2 curl python3 python3-jsonschema logrotate \
-		man-db groff-base
+		man-db groff-base \
+		shellcheck python3-bandit
 fi
 
 step "building in $B"

@@ -3,7 +3,7 @@ CALYX_SOURCES = \
 	src/calyx/calyx.h src/calyx/main.c src/calyx/init.c src/calyx/keys.c \
 	src/calyx/lease_issue.c src/calyx/lease_cmds.c src/calyx/killswitch.c \
 	src/calyx/sentinel_cmds.c src/calyx/policy_cmds.c src/leasexec/seccomp.c \
-	src/calyx/audit_cmds.c src/calyx/run_cmds.c src/lib/paths.c
+	src/calyx/audit_cmds.c src/calyx/run_cmds.c src/calyx/assess_cmd.c src/lib/paths.c
 sbin_PROGRAMS += calyx
 calyx_SOURCES = $(CALYX_SOURCES)
 calyx_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS) $(SECCOMP_CFLAGS)

@@ -28,6 +28,7 @@ static const char synopsis[] =
 	"  audit verify|show                           check and read the audit trail\n"
 	"  run list|show                               artifacts of past runs\n"
 	"  policy check [FILE]                         check a policy as leasexec reads it\n"
+	"  assess FILE | -- COMMAND [ARG]...           the pre-exec risk assessment, standalone\n"
 	"  killswitch on|off|status                    stop every run, refuse new ones\n"
 	"  sentinel status                             the eBPF sentinel and live runs\n"
 	"  version                                     print the version\n"
@@ -208,6 +209,7 @@ static const struct {
 	{ "lease", cmd_lease },
 	{ "run", cmd_run },
 	{ "policy", cmd_policy },
+	{ "assess", cmd_assess },
 	{ "killswitch", cmd_killswitch },
 	{ "sentinel", cmd_sentinel },
 	{ "version", cmd_version },

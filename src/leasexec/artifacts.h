@@ -15,4 +15,7 @@ cJSON *art_outcome_json(const struct sup *s, int exit_code);
 int art_finish(struct run *r, const struct plan *p, const struct sup *s,
 	       const struct audit_result *ar, int exit_code, cJSON *sentinel);
 
+/* meta.json's and -n's "limit_shares": percent per limit and the host's free resources. */
+cJSON *art_shares_json(const struct run *r, const struct limits *lim);
+
 #endif

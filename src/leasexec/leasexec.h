@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include "assess.h"
 #include "lease.h"
 #include "policy.h"
 #include "util.h"
@@ -55,6 +56,7 @@ enum stage {
 	STAGE_EXEC,
 	STAGE_SENTINEL,
 	STAGE_SUPERVISE,
+	STAGE_ASSESS,
 	STAGE__MAX,
 };
 
@@ -91,6 +93,7 @@ struct cli {
 	bool quiet;
 	bool help;
 	bool version;
+	const char *override; /* --override REASON: run above the assessment ceiling */
 	char **argv; /* the command and its arguments */
 };
 
@@ -114,6 +117,11 @@ struct run {
 	bool cmd_script;
 	int64_t use;             /* which use of the lease this run is */
 	char run_id[48];
+	struct assess_report *assess; /* NULL: the policy has no assessment */
+	struct assess_decision adec;
+	struct assess_stats astats;
+	uint64_t assess_us;      /* time the assessment took */
+	char **shown_argv;       /* argv as records show it: found secrets redacted; NULL: as is */
 	enum stage stage;        /* where a failure happened */
 	struct calyx_err err;
 };

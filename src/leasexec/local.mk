@@ -5,6 +5,7 @@ LEASEXEC_SOURCES = \
 	src/leasexec/hygiene.c src/leasexec/hygiene.h \
 	src/leasexec/priv.c src/leasexec/priv.h \
 	src/leasexec/request.c src/leasexec/request.h src/leasexec/list.c \
+	src/leasexec/assessment.c src/leasexec/assessment.h \
 	src/leasexec/plan.c src/leasexec/plan.h src/leasexec/planprint.c \
 	src/leasexec/cgroup.c src/leasexec/cgroup.h \
 	src/leasexec/ns.c src/leasexec/ns.h src/leasexec/init.c src/leasexec/init.h \

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 
 #include "artifacts.h"
+#include "assessment.h"
 #include "attribution.h"
 #include "audit.h"
 #include "cli.h"
@@ -29,7 +30,7 @@ const char *stage_name(enum stage s)
 		"none", "hygiene", "privileges", "configuration", "load", "verify", "state",
 		"command", "plan", "audit", "artifacts", "cgroup", "fork", "namespaces", "mounts",
 		"network", "rlimits", "setsid", "ids", "no_new_privs", "landlock", "seccomp",
-		"exec", "sentinel", "supervise",
+		"exec", "sentinel", "supervise", "assess",
 	};
 
 	return (unsigned)s < STAGE__MAX ? names[s] : "?";
@@ -190,6 +191,30 @@ static void print_degraded(const struct plan *p)
 	}
 }
 
+/* -n: the plan, the assessment, and whether the run would be refused. */
+static int dry_run(struct run *r, struct plan *p, bool denied)
+{
+	if (denied) {
+		plan_print(r, p, r->cli.json);
+		return deny(r);
+	}
+	if (ev_dry_run(r, p) < 0)
+		return EXIT_FAILED;
+	plan_print(r, p, r->cli.json);
+	return 0;
+}
+
+static void print_overridden(const struct run *r)
+{
+	_cleanup_free_ char *why = str_utf8_safe(r->cli.override);
+
+	if (why)
+		str_one_line(why);
+	fprintf(stderr, "leasexec: note: assessment %s is above the ceiling %s; overridden "
+		"(audited): %s\n", assess_level_name(r->adec.level),
+		assess_level_name(r->adec.ceiling), why ? why : "?");
+}
+
 static int run_main(struct run *r)
 {
 	struct plan p;
@@ -211,13 +236,17 @@ static int run_main(struct run *r)
 		plan_free(&p);
 		return failed(r, EXIT_FAILED);
 	}
-	if (r->cli.dry_run) {
-		code = ev_dry_run(r, &p) < 0 ? EXIT_FAILED : 0;
-		if (code == 0)
-			plan_print(r, &p, r->cli.json);
+	/* the assess stage: after the plan (it knows the environment that will pass),
+	 * before anything is spawned or a use is taken */
+	e = assessment_run(r, p.envp);
+	if ((e < 0 && e != -EPERM) || r->cli.dry_run || e == -EPERM) {
+		code = e < 0 && e != -EPERM ? failed(r, EXIT_FAILED) :
+		       r->cli.dry_run ? dry_run(r, &p, e == -EPERM) : deny(r);
 		plan_free(&p);
 		return code;
 	}
+	if (r->adec.outcome == AO_OVERRIDDEN && !r->cli.quiet)
+		print_overridden(r);
 	if ((e = request_take_use(r)) < 0)
 		code = e == -EPERM ? deny(r) : failed(r, EXIT_FAILED);
 	else if (plan_prepare(r, &p) < 0) {
@@ -291,6 +320,7 @@ int main(int argc, char **argv)
 		if (code == 0)
 			code = EXIT_FAILED;
 	}
+	assessment_free(&r);
 	run_free(&r);
 	fflush(stdout);
 	return code;

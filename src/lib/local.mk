@@ -1,6 +1,9 @@
 # src/lib: the internal library every program links; testable without root.
 noinst_LIBRARIES += src/lib/libcalyx.a
 src_lib_libcalyx_a_SOURCES = \
+	src/lib/assess.c src/lib/assess.h src/lib/assess_danger.c src/lib/assess_ext.c \
+	src/lib/assess_policy.c src/lib/assess_run.c \
+	src/lib/assess_secrets.c \
 	src/lib/audit.c src/lib/audit.h src/lib/audit_int.h \
 	src/lib/audit_key.c src/lib/audit_rec.c src/lib/audit_verify.c \
 	src/lib/canon.c src/lib/canon.h \

@@ -250,6 +250,7 @@ BASE_LEASE = {
                "nofile": 1024, "disk_write": "4G", "output": "16M"},
     "network": {"mode": "allow", "allow": ["10.0.0.0/8:443", "[2001:db8::/32]:80-81"]},
     "max_uses": 5, "profile": "trusted", "capture": True, "expiry": "finish",
+    "assess": {"max": "HIGH", "override": True},
 }
 
 with open(os.path.join(SRC, "etc", "calyx", "policy.json"), "rb") as f:
@@ -260,6 +261,18 @@ BASE_POLICY["seccomp"] = {"action": "errno", "deny": ["personality"], "allow": [
 BASE_POLICY["approvals"].append({"name": "prod", "when": {"rw_under": "/srv/prod", "caps": True},
                                  "signatures": 2, "distinct_roles": True,
                                  "roles": ["human", "host"]})
+BASE_POLICY["assess"] = {
+    "assessors": ["secrets", "danger", "shellcheck", "bandit"], "default_max": "HIGH",
+    "on_error": "BLOCKED", "override_max": "HIGH", "timeout": "5s",
+    "protected_branches": ["main"], "user": "nobody", "max_file": "4M",
+    "levels": {"jwt": "HIGH"},
+    "limits": {"memory": "1G", "cpu": 10, "pids": 64},
+    "external": {"shellcheck": {"path": "/usr/bin/shellcheck",
+                                "levels": {"error": "HIGH", "warning": "MEDIUM", "info": "LOW",
+                                           "style": "LOW"}},
+                 "bandit": {"path": "/usr/bin/bandit",
+                            "levels": {"HIGH": "HIGH", "MEDIUM": "MEDIUM", "LOW": "LOW",
+                                       "UNDEFINED": "LOW"}}}}
 
 TYPES = [None, True, False, 0, 1, -1, "x", "", [], {}, ["x"], {"x": 1}, 1.5]
 
@@ -426,6 +439,8 @@ def targeted_lease(base):
     for lim, vals in LIMIT_INT.items():
         yield from each(("limits", lim), vals)
     yield from each(("limits",), [{}, {"walltime": 1}])
+    yield from each(("assess", "max"), ["LOW", "MEDIUM", "BLOCKED", "low", "SEVERE", ""])
+    yield from each(("assess",), [{}, {"override": False}, {"min": "LOW"}])
     yield "signatures", "not in the body", set_at(base, ("signatures",), [])
 
 
@@ -459,6 +474,18 @@ def targeted_policy(base):
                                                "1T", "10000", "0", "4097", "5000", "0004K",
                                                "1.5M", 4096, ""])
     yield from each(("profiles",), [{}])
+    for f in ("default_max", "on_error", "override_max"):
+        yield from each(("assess", f), ["LOW", "BLOCKED", "medium", "NONE", ""])
+    yield from each(("assess", "assessors"), [[], ["secrets"], ["semgrep"], ["x"] * 5])
+    yield from each(("assess", "assessors", 0), ["danger", "bandit", "Secrets"])
+    yield from each(("assess", "user"), ["nobody", "root", "alice", ""] + USERS)
+    yield from each(("assess", "limits", "cpu"), [1, 3600, 3601, 0])
+    yield from each(("assess", "limits", "pids"), [1, 4096, 4097, 0])
+    yield from each(("assess", "external", "bandit", "levels"), [{}, {"CRITICAL": "HIGH"}])
+    yield from each(("assess", "external", "shellcheck", "levels", "style"), ["HIGH", "high"])
+    yield from each(("assess",), [{}, {"zz": 1}])
+    yield from each(("assess", "levels"), [{}, {"jwt": "HIGH", "rm-rf-home": "LOW"},
+                                           {"jwt": "high"}, {"nosuch-rule": "LOW"}, {"jwt": 1}])
     for u in USERS:
         m = copy.deepcopy(base)
         m["profiles"][u] = {"defaults": {"wall": 1}, "max": {"wall": 1}}
@@ -466,6 +493,14 @@ def targeted_policy(base):
     yield from each(("profiles", "trusted", "defaults"), [{}, {"wall": 1}, {"memory": "1G"}])
     yield from each(("profiles", "trusted", "max"), [{}, {"output": "1G"}])
     yield from each(("profiles", "trusted", "defaults", "memory"), ["1G", "0", "x", 1, 0])
+    shared = copy.deepcopy(base)
+    shared["profiles"]["shared"] = {"defaults": {"wall": 60, "memory": "25%", "cpu": "50%"},
+                                    "max": {"wall": 600, "memory": "1G", "cpu": "2"}}
+    yield "profiles", "shares of the host in defaults", shared
+    for v in ["1%", "100%", "0%", "101%", "2.5%", "%", "25 %", "025%"]:
+        yield ("profiles.shared.defaults.memory", json.dumps(v),
+               set_at(shared, ("profiles", "shared", "defaults", "memory"), v))
+    yield from each(("profiles", "trusted", "max", "cpu"), ["50%"])
 
 
 # Known gaps: rules no JSON Schema can state (an order between two fields, a

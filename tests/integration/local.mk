@@ -13,6 +13,8 @@ INTEGRATION_TESTS = \
 	tests/integration/supervise.sh \
 	tests/integration/kernel.sh \
 	tests/integration/prune.sh \
-	tests/integration/failclosed.sh
+	tests/integration/failclosed.sh \
+	tests/integration/assess.sh \
+	tests/integration/shares.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/common.sh tests/integration/run-all.sh

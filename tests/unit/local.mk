@@ -30,7 +30,9 @@ UNIT_TESTS = \
 	tests/unit/test_decisions \
 	tests/unit/test_runstate \
 	tests/unit/test_store \
-	tests/unit/test_nsroot
+	tests/unit/test_nsroot \
+	tests/unit/test_assess \
+	tests/unit/test_shares
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 
@@ -83,4 +85,12 @@ tests_unit_test_nsroot_LDADD = $(CK_LIBS)
 tests_unit_test_store_SOURCES = tests/unit/test_store.c
 tests_unit_test_store_CFLAGS = $(CK_CFLAGS)
 tests_unit_test_store_LDADD = $(CK_LIBS)
+
+tests_unit_test_assess_SOURCES = tests/unit/test_assess.c
+tests_unit_test_assess_CFLAGS = $(CK_CFLAGS)
+tests_unit_test_assess_LDADD = $(CK_LIBS)
+
+tests_unit_test_shares_SOURCES = tests/unit/test_shares.c
+tests_unit_test_shares_CFLAGS = $(CK_CFLAGS)
+tests_unit_test_shares_LDADD = $(CK_LIBS)
 endif
