@@ -47,13 +47,13 @@ ok "with everything restored, the lease runs" \
 	--reset-env -- "$LEASEXEC" -q -l "$ID" -- /bin/sh -c 'sleep 3.5123; echo resumed') \
 	> "$WORK/tstp.out" 2>/dev/null 9>&- & SUP=$!
 # the sleep itself, not the shell whose command line names it
-wait_for 50 pgrep -u $ALICE -f "^sleep 3.5123" >/dev/null
+wait_for $((50 * TIME_SCALE)) pgrep -u $ALICE -f "^sleep 3.5123" >/dev/null
 CHILD=$(pgrep -u $ALICE -f "^sleep 3.5123")
 kill -TSTP $SUP
 state() { [ -n "$1" ] && sed -n 's/^State:\t\(.\).*/\1/p' "/proc/$1/status" 2>/dev/null; }
-wait_for 30 sh -c "[ \"\$(sed -n 's/^State:\t\(.\).*/\1/p' /proc/$SUP/status)\" = T ]"
+wait_for $((30 * TIME_SCALE)) sh -c "[ \"\$(sed -n 's/^State:\t\(.\).*/\1/p' /proc/$SUP/status)\" = T ]"
 ok "SIGTSTP stops the supervisor ($(state $SUP))" test "$(state $SUP)" = T
-wait_for 30 sh -c "[ \"\$(sed -n 's/^State:\t\(.\).*/\1/p' /proc/${CHILD:-0}/status 2>/dev/null)\" = T ]"
+wait_for $((30 * TIME_SCALE)) sh -c "[ \"\$(sed -n 's/^State:\t\(.\).*/\1/p' /proc/${CHILD:-0}/status 2>/dev/null)\" = T ]"
 ok "... and the run's processes (sleep ${CHILD:-not found}: $(state "$CHILD"))" test "$(state "$CHILD")" = T
 # longer than the sleep had left: had it not stopped, it would be gone
 sleep 4
