@@ -322,7 +322,7 @@ static int64_t run_age(const char *run, int64_t now, bool *has_meta)
 static int remove_run(const char *run)
 {
 	static const char *const files[] = { "stdout.log", "stderr.log", "exit_code.txt",
-					     "meta.json" };
+					     "timeline.jsonl", "meta.json" };
 	char p[PATH_MAX];
 	_cleanup_close_ int dfd = -1;
 

@@ -203,7 +203,7 @@ static cJSON *kernel_json(const struct plan *p)
 }
 
 int art_finish(struct run *r, const struct plan *p, const struct sup *s,
-	       const struct audit_result *ar, int exit_code, cJSON *sentinel)
+	       const struct audit_result *ar, int exit_code, cJSON *sentinel, cJSON *timeline)
 {
 	_cleanup_cjson_ cJSON *m = cJSON_CreateObject();
 	_cleanup_buf_ struct buf b = { 0 };
@@ -232,6 +232,8 @@ int art_finish(struct run *r, const struct plan *p, const struct sup *s,
 	cJSON_AddItemToObject(m, "stdout", stream_json(&s->out[0], p->capture));
 	cJSON_AddItemToObject(m, "stderr", stream_json(&s->out[1], p->capture));
 	cJSON_AddItemToObject(m, "sentinel", sentinel ? sentinel : cJSON_CreateObject());
+	if (timeline)
+		cJSON_AddItemToObject(m, "timeline", timeline);
 	audit = cJSON_AddObjectToObject(m, "audit");
 	cJSON_AddNumberToObject(audit, "first_seq", (double)ar->first_seq);
 	cJSON_AddNumberToObject(audit, "last_seq", (double)ar->last_seq);

@@ -20,6 +20,7 @@
 #include "paths.h"
 #include "priv.h"
 #include "request.h"
+#include "runtimeline.h"
 #include "sig.h"
 #include "supervise.h"
 
@@ -112,6 +113,7 @@ static void summary(const struct run *r, const struct plan *p, const struct sup 
 static int finish(struct run *r, struct plan *p, struct sup *s, struct audit_result *ar,
 		  struct attribution *a)
 {
+	cJSON *tl = rtl_finish(s->tl, r, p, s);
 	struct audit_result end = { 0 };
 	int code;
 
@@ -122,7 +124,7 @@ static int finish(struct run *r, struct plan *p, struct sup *s, struct audit_res
 	if (ev_end(r, p, s, code, &end) < 0 && code == 0)
 		code = EXIT_FAILED; /* the run happened, but its end is not on record */
 	ar->last_seq = end.last_seq ? end.last_seq : ar->last_seq;
-	if (art_finish(r, p, s, ar, code, attr_json(r, a)) < 0)
+	if (art_finish(r, p, s, ar, code, attr_json(r, a), tl) < 0)
 		print_err(&r->err, "artifacts");
 	summary(r, p, s, code);
 	return code;
@@ -132,6 +134,7 @@ static int launch(struct run *r, struct plan *p)
 {
 	struct audit_result ar = { 0 };
 	struct attribution a = { 0 };
+	struct tl tl;
 	struct sup s;
 	int out = -1, err = -1, code;
 
@@ -170,6 +173,7 @@ static int launch(struct run *r, struct plan *p)
 		clock_gettime(CLOCK_REALTIME, &s.end_rt);
 		sup_abort(p, &s);
 	} else {
+		s.tl = rtl_begin(&tl, r, p, &s);
 		sup_loop(r, p, &s);
 	}
 	code = finish(r, p, &s, &ar, &a);

@@ -29,7 +29,8 @@ UNIT_TESTS = \
 	tests/unit/test_policy \
 	tests/unit/test_decisions \
 	tests/unit/test_runstate \
-	tests/unit/test_store
+	tests/unit/test_store \
+	tests/unit/test_timeline
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 
@@ -76,4 +77,8 @@ tests_unit_test_runstate_LDADD = $(CK_LIBS)
 tests_unit_test_store_SOURCES = tests/unit/test_store.c
 tests_unit_test_store_CFLAGS = $(CK_CFLAGS)
 tests_unit_test_store_LDADD = $(CK_LIBS)
+
+tests_unit_test_timeline_SOURCES = tests/unit/test_timeline.c
+tests_unit_test_timeline_CFLAGS = $(CK_CFLAGS)
+tests_unit_test_timeline_LDADD = $(CK_LIBS)
 endif
