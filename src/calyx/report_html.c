@@ -50,6 +50,7 @@ static const char css[] =
 	".m-oom_kill line,.m-kill line,.m-wall line{stroke:var(--s3);opacity:1}"
 	".bad{color:var(--s3);font-weight:600}.good{color:var(--s4);font-weight:600}"
 	"ul.tree{list-style:none;padding-left:18px;margin:0}ul.tree li{margin:1px 0}"
+	"pre{white-space:pre-wrap;background:var(--card);padding:8px;border-radius:6px;margin:0}"
 	"footer{color:var(--mute);font-size:12px;margin-top:32px}"
 	"@media print{:root{--bg:#fff;--fg:#000;--mute:#444;--grid:#ccc;--card:#fff}"
 	"body{max-width:none;padding:0}figure,table,section{break-inside:avoid}"
@@ -402,6 +403,28 @@ static void audit(struct buf *b, const cJSON *m)
 	buf_adds(b, "</p></section>\n");
 }
 
+static void output(struct buf *b, const cJSON *m, const char *which)
+{
+	const cJSON *o = rj_get(rj_get(m, "output"), which);
+	const char *x = rj_str(o, "excerpt");
+
+	if (!x || !x[0])
+		return;
+	buf_printf(b, "<section><h2>%s</h2><p>%s%.0f bytes; control characters are shown as "
+		   "\\xNN.</p><pre class=\"mono\">", which, cJSON_IsTrue(rj_get(o, "tail_only")) ?
+		   "The end of " : "", rj_num(o, "bytes", 0));
+	/* html_esc shows newlines as \x0a too: keep the lines */
+	for (const char *l = x, *nl; *l; l = nl + !!*nl) {
+		_cleanup_free_ char *line = NULL;
+
+		nl = strchrnul(l, '\n');
+		line = strndup(l, (size_t)(nl - l));
+		html_esc(b, line);
+		buf_addc(b, '\n');
+	}
+	buf_adds(b, "</pre></section>\n");
+}
+
 int report_run_html(const cJSON *m, struct buf *b)
 {
 	char title[96];
@@ -420,6 +443,8 @@ int report_run_html(const cJSON *m, struct buf *b)
 	layers(b, m);
 	optional(b, m, "assessment", "Assessment");
 	optional(b, m, "stage", "Staged writes");
+	output(b, m, "stdout");
+	output(b, m, "stderr");
 	audit(b, m);
 	foot(b);
 	return b->data ? 0 : -ENOMEM;

@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../leasexec/seccomp.h"
 #include "audit_int.h"
@@ -187,6 +188,8 @@ static cJSON *load_timeline(const struct report_src *src, const char *run, const
 
 struct sn_ctx {
 	int64_t start;  /* epoch ms of the run's start */
+	const char *command; /* meta.json's: what /dev/fd/N of the first exec was */
+	bool first_exec_seen;
 	cJSON *procs;   /* object: pid -> process */
 	cJSON *connects, *marks;
 	size_t n_procs, dropped;
@@ -240,6 +243,7 @@ static void mark(cJSON *marks, int64_t t, const char *kind, const char *detail)
 static void on_exec(struct sn_ctx *c, const cJSON *o, int64_t t)
 {
 	cJSON *p = proc_of(c, rj_get(o, "pid")), *e;
+	const char *fn = rj_str(o, "filename");
 
 	if (!p)
 		return;
@@ -247,9 +251,17 @@ static void on_exec(struct sn_ctx *c, const cJSON *o, int64_t t)
 		cJSON_AddNumberToObject(p, "ppid", rj_num(o, "ppid", 0));
 	e = cJSON_CreateObject();
 	cJSON_AddNumberToObject(e, "t_ms", (double)t);
-	copy_str(e, "filename", o, "filename");
+	/* leasexec execs the checked file by its fd: the kernel names it /dev/fd/N */
+	if (!c->first_exec_seen && c->command && fn && strncmp(fn, "/dev/fd/", 8) == 0) {
+		cJSON_AddStringToObject(e, "filename", c->command);
+		cJSON_AddStringToObject(e, "exec_name", fn);
+		fn = c->command;
+	} else {
+		copy_str(e, "filename", o, "filename");
+	}
+	c->first_exec_seen = true;
 	cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(p, "execs"), e);
-	mark(c->marks, t, "exec", rj_str(o, "filename"));
+	mark(c->marks, t, "exec", fn);
 }
 
 static void on_fork(struct sn_ctx *c, const cJSON *o, int64_t t)
@@ -479,6 +491,43 @@ static cJSON *audit_json(const struct report_src *src, const char *run)
 	return o;
 }
 
+/* ---- output ---------------------------------------------------------------- */
+
+#define EXCERPT_BYTES 2048
+
+/* The last EXCERPT_BYTES of a log, as valid UTF-8 (renderers escape it). */
+static cJSON *excerpt(const struct report_src *src, const char *run, const char *name)
+{
+	char p[PATH_MAX], b[EXCERPT_BYTES + 1];
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *safe = NULL;
+	cJSON *o = cJSON_CreateObject();
+	struct stat st;
+	ssize_t n;
+
+	snprintf(p, sizeof(p), "%s/%s/%s", src->runs, run, name);
+	fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return o;
+	n = pread(fd, b, EXCERPT_BYTES, st.st_size > EXCERPT_BYTES ? st.st_size - EXCERPT_BYTES : 0);
+	b[n > 0 ? n : 0] = '\0';
+	/* a NUL in the output ends the excerpt there: said, not hidden */
+	safe = str_utf8_safe(b);
+	cJSON_AddNumberToObject(o, "bytes", (double)st.st_size);
+	cJSON_AddBoolToObject(o, "tail_only", st.st_size > EXCERPT_BYTES);
+	cJSON_AddStringToObject(o, "excerpt", safe ? safe : "");
+	return o;
+}
+
+static cJSON *output_json(const struct report_src *src, const char *run)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddItemToObject(o, "stdout", excerpt(src, run, "stdout.log"));
+	cJSON_AddItemToObject(o, "stderr", excerpt(src, run, "stderr.log"));
+	return o;
+}
+
 /* ---- the model ------------------------------------------------------------- */
 
 static int cmp_mark(const void *a, const void *b)
@@ -525,12 +574,14 @@ cJSON *report_run_build(const struct report_src *src, const char *run, struct ca
 	tl = load_timeline(src, run, meta);
 	cJSON_AddItemToObject(m, "timeline", tl);
 	c.start = rj_time_ms(rj_str(meta, "start"));
+	c.command = rj_str(meta, "command");
 	c.connects = cJSON_AddArrayToObject(m, "connects");
 	read_sentinel(src, run, &c, m);
 	cJSON_AddItemToObject(m, "processes", proc_array(procs));
 	cJSON_AddNumberToObject(m, "sentinel_events_dropped", (double)c.dropped);
 	cJSON_AddItemToObject(m, "marks", all_marks(tl, sn_marks));
 	cJSON_AddItemToObject(m, "syscalls", syscalls_json(meta));
+	cJSON_AddItemToObject(m, "output", output_json(src, run));
 	cJSON_AddItemToObject(m, "audit", audit_json(src, run));
 	return m;
 }

@@ -330,6 +330,26 @@ static void audit(FILE *f, const cJSON *m)
 	fputc('\n', f);
 }
 
+static void output(FILE *f, const cJSON *m, const char *which)
+{
+	const cJSON *o = rj_get(rj_get(m, "output"), which);
+	const char *x = rj_str(o, "excerpt");
+
+	if (!x || !x[0])
+		return;
+	fprintf(f, "\n%s (%s%.0f bytes; control characters shown as \\xNN)\n  ", which,
+		cJSON_IsTrue(rj_get(o, "tail_only")) ? "the end of " : "", rj_num(o, "bytes", 0));
+	for (const char *l = x, *nl; *l; l = nl + !!*nl) {
+		_cleanup_free_ char *line = NULL;
+
+		nl = strchrnul(l, '\n');
+		line = strndup(l, (size_t)(nl - l));
+		text_safe(f, line);
+		fputs(*nl && nl[1] ? "\n  " : "", f);
+	}
+	fputc('\n', f);
+}
+
 void report_run_text(FILE *f, const cJSON *m)
 {
 	summary(f, m);
@@ -340,6 +360,8 @@ void report_run_text(FILE *f, const cJSON *m)
 	layers(f, m);
 	optional(f, m, "assessment", "assessment");
 	optional(f, m, "stage", "staged writes");
+	output(f, m, "stdout");
+	output(f, m, "stderr");
 	audit(f, m);
 }
 
