@@ -292,10 +292,10 @@ static void processes(struct buf *b, const cJSON *m)
 {
 	const cJSON *procs = rj_get(m, "processes");
 
-	buf_printf(b, "<section><h2>Process tree</h2><p>%d processes seen by the sentinel ",
+	buf_printf(b, "<section><h2>Process tree</h2><p>%d processes seen by the sentinel (",
 		   cJSON_GetArraySize(procs));
-	html_esc(b, rj_str(m, "meta.sentinel.state"));
-	buf_adds(b, ".</p>");
+	html_esc(b, rj_str(m, "meta.sentinel.detail"));
+	buf_adds(b, ").</p>");
 	if (cJSON_GetArraySize(procs))
 		proc_tree(b, procs, NULL, 0);
 	buf_adds(b, "</section>\n");
