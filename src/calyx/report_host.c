@@ -34,6 +34,7 @@ struct host {
 	size_t n, cap;
 	cJSON *metas; /* owns the meta.json trees of the rows */
 	size_t denials;
+	size_t no_meta;  /* run directories without a readable meta.json */
 };
 
 static void bump(cJSON *counts, const char *key, const char *field)
@@ -132,8 +133,12 @@ static int scan_runs(struct host *h, const char *dir, struct calyx_err *err)
 		cJSON *m;
 		int64_t start;
 
-		if (strncmp(e->d_name, "RUN-", 4) != 0 || !(m = load_meta(dir, e->d_name)))
+		if (strncmp(e->d_name, "RUN-", 4) != 0)
 			continue;
+		if (!(m = load_meta(dir, e->d_name))) {
+			h->no_meta++; /* running, failed before its end, or damaged */
+			continue;
+		}
 		start = rj_time_ms(rj_str(m, "start"));
 		if (!run_selected(h, m, start) || add_row(h, e->d_name, m, start) < 0)
 			cJSON_Delete(m);
@@ -268,6 +273,7 @@ cJSON *report_host_build(const struct report_src *src, const struct report_filte
 	} else {
 		scan_audit(&h, src->audit_log, m);
 		cJSON_AddNumberToObject(m, "runs", (double)h.n);
+		cJSON_AddNumberToObject(m, "runs_without_meta", (double)h.no_meta);
 		cJSON_AddNumberToObject(m, "denials", (double)h.denials);
 		cJSON_AddItemToObject(m, "longest", top(&h, by_duration));
 		cJSON_AddItemToObject(m, "biggest", top(&h, by_memory));

@@ -410,6 +410,9 @@ void report_host_text(FILE *f, const cJSON *m)
 		fputs(" of ", f);
 		text_safe(f, rj_str(m, "lease"));
 	}
+	if (rj_num(m, "runs_without_meta", 0) > 0)
+		fprintf(f, " (and %.0f without a readable meta.json: running, or damaged)",
+			rj_num(m, "runs_without_meta", 0));
 	fprintf(f, "\ndenials     %.0f\n", rj_num(m, "denials", 0));
 	counts(f, m, "per_lease", "runs per lease", "runs");
 	counts(f, m, "per_subject", "runs per subject", "runs");
