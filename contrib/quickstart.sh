@@ -29,7 +29,7 @@ if [ "${CALYX_QUICKSTART_NO_DEPS:-}" != 1 ]; then
 	apt-get update -q
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
 		build-essential autoconf automake libtool pkg-config libsodium-dev libcjson-dev \
-		libseccomp-dev libbpf-dev check clang llvm bpftool jq util-linux
+		libseccomp-dev libbpf-dev check clang llvm bpftool jq util-linux chromium
 fi
 
 step "building in $B"

@@ -11,7 +11,7 @@
 
 CHROMIUM=$(command -v chromium || command -v chromium-browser)
 [ -n "$CHROMIUM" ] || skip_all "chromium is needed (apt-get install chromium)"
-tap_plan 17
+tap_plan 18
 
 SHOTS=$B/tests/report/screenshots
 TMPD=$(mktemp -d /tmp/calyx-html.XXXXXX)
@@ -69,7 +69,11 @@ ok "in dark mode the page is drawn differently" \
 chrome --print-to-pdf="$SHOTS/run-report.pdf" --no-pdf-header-footer "file://$H" >/dev/null 2>&1
 ok "it prints (PDF)" sh -c "head -c 5 '$SHOTS/run-report.pdf' | grep -q '%PDF-'"
 # the small one the README shows
-chrome --window-size=900,1250 --screenshot="$SHOTS/readme.png" "file://$H" >/dev/null 2>&1
+chrome --window-size=820,1060 --screenshot="$SHOTS/readme.png" "file://$H" >/dev/null 2>&1
+RS=$CALYX_SRCDIR/docs/images/run-report.png
+ok "the README shows a screenshot made by this test (docs/images/run-report.png: a PNG under 150 KB)" \
+	sh -c "head -c 4 '$RS' | grep -q PNG && [ \$(stat -c %s '$RS') -lt 153600 ] &&
+	       grep -q '(docs/images/run-report.png)' '$CALYX_SRCDIR/README.md'"
 
 # the hostile run: argv and output are text in the DOM, nothing executes
 XH=$TMPD/x.html

@@ -12,3 +12,4 @@ EXTRA_DIST += $(REPORT_TESTS) tests/report/fixtures
 clean-report-screenshots:
 	-rm -rf tests/report/screenshots
 CLEAN_LOCAL += clean-report-screenshots
+EXTRA_DIST += docs/images/run-report.png
