@@ -113,13 +113,14 @@ static void summary(const struct run *r, const struct plan *p, const struct sup 
 static int finish(struct run *r, struct plan *p, struct sup *s, struct audit_result *ar,
 		  struct attribution *a)
 {
-	cJSON *tl = rtl_finish(s->tl, r, p, s);
 	struct audit_result end = { 0 };
+	cJSON *tl;
 	int code;
 
 	attr_unregister(p, a);
 	if (a->sum.killed && !s->kill)
 		s->kill = KILL_SENTINEL;
+	tl = rtl_finish(s->tl, r, p, s);
 	code = exit_code_of(s);
 	if (ev_end(r, p, s, code, &end) < 0 && code == 0)
 		code = EXIT_FAILED; /* the run happened, but its end is not on record */

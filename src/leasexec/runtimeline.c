@@ -90,7 +90,6 @@ cJSON *rtl_finish(struct tl *t, const struct run *r, const struct plan *p,
 		  const struct sup *s)
 {
 	_cleanup_buf_ struct buf b = { 0 };
-	struct tl_sample last;
 	int64_t end = (int64_t)(s->end_ms - s->start_ms);
 	char start[25];
 	cJSON *o;
@@ -98,10 +97,10 @@ cJSON *rtl_finish(struct tl *t, const struct run *r, const struct plan *p,
 
 	if (!t)
 		return NULL;
-	/* the run is over but its cgroup is still there: its final counters */
-	tl_read(t, (int64_t)s->end_ms, &last);
-	if (!t->n || t->s[t->n - 1].t_ms < last.t_ms)
-		tl_add(t, &last);
+	/* the run is over but its cgroup is still there: its final counters, and
+	 * the events of its last moments (an OOM kill often ends a run) */
+	if (!t->n || t->s[t->n - 1].t_ms < end)
+		tl_sample_now(t, (int64_t)s->end_ms);
 	end_marks(t, p, s, end);
 	rfc3339_format_ms(&s->start_rt, start);
 	if (tl_format(t, r->run_id, start, &b) < 0)

@@ -264,15 +264,20 @@ int64_t tl_due_in(const struct tl *t, int64_t now_ms)
 	return t->next_ms > now_ms ? t->next_ms - now_ms : 0;
 }
 
-void tl_tick(struct tl *t, int64_t now_ms)
+void tl_sample_now(struct tl *t, int64_t now_ms)
 {
 	struct tl_sample s;
 
-	if (!t || !t->on || now_ms < t->next_ms)
-		return;
 	tl_read(t, now_ms, &s);
 	check_events(t, s.t_ms);
 	tl_add(t, &s);
+}
+
+void tl_tick(struct tl *t, int64_t now_ms)
+{
+	if (!t || !t->on || now_ms < t->next_ms)
+		return;
+	tl_sample_now(t, now_ms);
 	/* a late wakeup does not make a burst of catch-up samples */
 	t->next_ms += t->interval_ms;
 	if (t->next_ms <= now_ms)

@@ -84,6 +84,8 @@ void tl_start(struct tl *t, int64_t now_ms);
 int64_t tl_due_in(const struct tl *t, int64_t now_ms);
 /* Take a sample if one is due; cheap to call from any loop iteration. */
 void tl_tick(struct tl *t, int64_t now_ms);
+/* Take a sample now, due or not (the last one, when the run has ended). */
+void tl_sample_now(struct tl *t, int64_t now_ms);
 /* Read the cgroup files now into *ret (t_ms set from now_ms). */
 void tl_read(struct tl *t, int64_t now_ms, struct tl_sample *ret);
 /* Append a sample (merging pairs first when full).  -ENOMEM keeps the old ones. */

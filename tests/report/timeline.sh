@@ -8,7 +8,7 @@
 # Runs on the build host (hybrid cgroups) and in tests/vm (pure v2).
 . "$CALYX_SRCDIR/tests/lib.sh"
 . "$CALYX_SRCDIR/tests/integration/common.sh"
-tap_plan 26
+tap_plan 28
 
 MIB=1048576
 RUNS=$T/var/lib/calyx/runs
@@ -79,10 +79,22 @@ txt=$("$CALYX" run report "$R")
 ok "the terminal view has sparklines for cpu, memory and pids" \
 	sh -c "printf '%s\n' \"\$1\" | grep -cE '^  (cpu|memory|pids) +[▁▂▃▄▅▆▇█ ]+ peak' | grep -qx 3" _ "$txt"
 ok "the terminal view shows the memory limit and the process tree" \
-	sh -c "printf '%s\n' \"\$1\" | grep -q 'peak 100\.[0-9] MiB of 256\.0 MiB' &&
+	sh -c "printf '%s\n' \"\$1\" | grep -Eq 'peak 1[01][0-9]\.[0-9] MiB of 256\.0 MiB' &&
 	       printf '%s\n' \"\$1\" | grep -q '^processes   21 seen by the sentinel'" _ "$txt"
 ok "the terminal view says the chain verifies" \
 	sh -c "printf '%s\n' \"\$1\" | grep -q 'chain: the chain verifies over records'" _ "$txt"
+
+# limits hit become marks: an OOM kill (the run ends with it), the wall limit
+LIM=$(issue --user $ALICE --cmd "$PROBE" --rw "$WORK" --memory 64M --pids 16 --wall 2 --ttl 5m)
+as_alice "$LEASEXEC" -q -l "$LIM" -- "$PROBE" alloc 256 >/dev/null 2>&1
+"$CALYX" --json run report "$(last_run)" > "$J"
+ok "an OOM kill is a mark, even when it ends the run" \
+	jqe '[.marks[] | select(.kind == "oom_kill")] | length >= 1' "$J"
+as_alice "$LEASEXEC" -q -l "$LIM" -- "$PROBE" sleep 30 >/dev/null 2>&1
+"$CALYX" --json run report "$(last_run)" > "$J"
+ok "the wall limit is a mark at 2 s, and the kill reason one" \
+	jqe '([.marks[] | select(.kind == "wall" and .t_ms == 2000)] | length == 1) and
+	     ([.marks[] | select(.kind == "kill" and .detail == "killed: wall")] | length == 1)' "$J"
 
 # hostile argv and output: inert in the terminal view
 as_alice "$LEASEXEC" -q -l "$ID" -- /bin/sh -c \
