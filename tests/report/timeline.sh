@@ -97,13 +97,16 @@ as_alice "$LEASEXEC" -q -l "$LIM" -- "$PROBE" sleep 30 >/dev/null 2>&1
 ok "the wall limit is a mark at 2 s, and the kill reason one" \
 	jqe '([.marks[] | select(.kind == "wall" and .t_ms == 2000)] | length == 1) and
 	     ([.marks[] | select(.kind == "kill" and .detail == "killed: wall")] | length == 1)' "$J"
-CPU=$(issue --user $ALICE --cmd /bin/sh --rw "$WORK" --cpu 0.2 --pids 16 --wall 30 --ttl 5m)
-as_alice "$LEASEXEC" -q -l "$CPU" -- /bin/sh -c \
-	'i=0; while [ $i -lt 400000 ]; do i=$((i+1)); done; for i in $(seq 30); do sleep 1 & done; wait' \
+CPU=$(issue --user $ALICE --cmd /bin/sh --rw "$WORK" --cpu 0.2 --pids 16 --wall 60 --ttl 5m)
+as_alice "$LEASEXEC" -q -l "$CPU" -- /bin/sh -c 'i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done' \
 	>/dev/null 2>&1
 "$CALYX" --json run report "$(last_run)" > "$J"
 ok "the cpu limit throttling the run is a mark" \
 	jqe '[.marks[] | select(.kind == "throttled")] | length >= 1' "$J"
+PIDS=$(issue --user $ALICE --cmd /bin/sh --rw "$WORK" --pids 16 --wall 60 --ttl 5m)
+as_alice "$LEASEXEC" -q -l "$PIDS" -- /bin/sh -c 'for i in $(seq 30); do sleep 4 & done; wait' \
+	>/dev/null 2>&1
+"$CALYX" --json run report "$(last_run)" > "$J"
 ok "forks refused at the pids limit are a mark" \
 	jqe '[.marks[] | select(.kind == "pids_max")] | length >= 1' "$J"
 
