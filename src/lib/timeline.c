@@ -175,22 +175,21 @@ static void halve(struct tl *t)
 	t->merges++;
 }
 
+/*
+ * The whole array at once, on the first sample: a block this size is its own
+ * mapping, whose pages cost memory only once written; growing it by realloc
+ * would hold two copies at the moment it moves (the supervisor's RSS budget).
+ */
 int tl_add(struct tl *t, const struct tl_sample *s)
 {
+	if (!t->s) {
+		t->s = malloc(t->cap * sizeof(*t->s));
+		if (!t->s)
+			return -ENOMEM;
+		t->alloc = t->cap;
+	}
 	if (t->n >= t->cap)
 		halve(t);
-	if (t->n == t->alloc) {
-		size_t na = t->alloc ? t->alloc * 2 : 64;
-		struct tl_sample *ns;
-
-		if (na > t->cap)
-			na = t->cap;
-		ns = realloc(t->s, na * sizeof(*ns));
-		if (!ns)
-			return -ENOMEM;
-		t->s = ns;
-		t->alloc = na;
-	}
 	t->s[t->n++] = *s;
 	return 0;
 }
