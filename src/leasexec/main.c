@@ -120,7 +120,7 @@ static int finish(struct run *r, struct plan *p, struct sup *s, struct audit_res
 	attr_unregister(p, a);
 	if (a->sum.killed && !s->kill)
 		s->kill = KILL_SENTINEL;
-	tl = rtl_finish(s->tl, r, p, s);
+	tl = a->timeline ? rtl_adopt(r, p, s, a->sum.timeline) : rtl_finish(s->tl, r, p, s);
 	code = exit_code_of(s);
 	if (ev_end(r, p, s, code, &end) < 0 && code == 0)
 		code = EXIT_FAILED; /* the run happened, but its end is not on record */
@@ -174,7 +174,8 @@ static int launch(struct run *r, struct plan *p)
 		clock_gettime(CLOCK_REALTIME, &s.end_rt);
 		sup_abort(p, &s);
 	} else {
-		s.tl = rtl_begin(&tl, r, p, &s);
+		/* the sentinel samples it when it agreed to */
+		s.tl = a.timeline ? NULL : rtl_begin(&tl, r, p, &s);
 		sup_loop(r, p, &s);
 	}
 	code = finish(r, p, &s, &ar, &a);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * runtimeline: the supervisor's resource timeline of a run (lib/timeline.c
- * does the sampling): where the run's cgroup files are, the policy's
+ * does the sampling; calyx-sentinel does it instead when it runs, and
+ * rtl_adopt completes its file): where the run's cgroup files are, the policy's
  * interval, the marks only the supervisor knows (kill reason, wall limit,
  * exit), and runs/RUN-…/timeline.jsonl with its SHA-256 for meta.json.
  */
@@ -20,5 +21,11 @@ struct tl *rtl_begin(struct tl *t, const struct run *r, const struct plan *p,
  * "timeline" object of meta.json (owned by the caller), or NULL when off. */
 cJSON *rtl_finish(struct tl *t, const struct run *r, const struct plan *p,
 		  const struct sup *s);
+/* The sentinel sampled the run and (written) wrote timeline.jsonl: add the
+ * supervisor's marks to it; the "timeline" object of meta.json (owned). */
+cJSON *rtl_adopt(const struct run *r, const struct plan *p, const struct sup *s, bool written);
+/* The sentinel sampled the run and (written) wrote timeline.jsonl: add the
+ * supervisor's marks to it; the "timeline" object of meta.json (owned). */
+cJSON *rtl_adopt(const struct run *r, const struct plan *p, const struct sup *s, bool written);
 
 #endif

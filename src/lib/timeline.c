@@ -335,6 +335,11 @@ int tl_format(const struct tl *t, const char *run, const char *start, struct buf
 		}
 		buf_adds(b, "]}\n");
 	}
+	return tl_format_marks(t, b);
+}
+
+int tl_format_marks(const struct tl *t, struct buf *b)
+{
 	for (size_t i = 0; i < t->n_marks; i++) {
 		buf_printf(b, "{\"type\":\"mark\",\"t_ms\":%" PRId64 ",\"kind\":", t->m[i].t_ms);
 		put_str(b, t->m[i].kind);

@@ -93,6 +93,8 @@ int tl_add(struct tl *t, const struct tl_sample *s);
 void tl_mark(struct tl *t, int64_t t_ms, const char *kind, const char *fmt, ...) _printf_(4, 5);
 /* The JSON lines: a header, the samples, the marks.  run and start name the run. */
 int tl_format(const struct tl *t, const char *run, const char *start, struct buf *out);
+/* Only the mark lines (appended to a file another process wrote). */
+int tl_format_marks(const struct tl *t, struct buf *out);
 void tl_free(struct tl *t);
 
 const char *tl_series_name(enum tl_series s);

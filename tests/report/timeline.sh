@@ -8,7 +8,7 @@
 # Runs on the build host (hybrid cgroups) and in tests/vm (pure v2).
 . "$CALYX_SRCDIR/tests/lib.sh"
 . "$CALYX_SRCDIR/tests/integration/common.sh"
-tap_plan 30
+tap_plan 31
 
 MIB=1048576
 RUNS=$T/var/lib/calyx/runs
@@ -26,6 +26,8 @@ sentinel_stop
 ok "meta.json names the timeline and its sha256" \
 	sh -c "[ \"\$(sha256sum '$RUNS/$R/timeline.jsonl' | cut -d' ' -f1)\" = \"\$(jq -r .timeline.sha256 '$RUNS/$R/meta.json')\" ]"
 ok "the timeline was sampled every 100 ms (the default)" test "$(meta .timeline.base_interval_ms)" -eq 100
+ok "with calyx-sentinel running, the sentinel sampled it, not the supervisor" \
+	test "$(meta .timeline.sampler)" = sentinel
 n=$(meta .timeline.samples)
 want=$(( $(meta .duration_ms) / 100 ))
 ok "about one sample per 100 ms of the run ($n for $want)" test "$n" -ge $((want / 2)) -a "$n" -le $((want + 5))
@@ -120,7 +122,8 @@ ok "hostile run: the report shows the argv as text" grep -q '<script>alert(1)</s
 ok "hostile run: no ESC, BEL or C1 control reaches the terminal" \
 	sh -c "! LC_ALL=C grep -q \"\$(printf '[\033\007]')\" '$WORK/x.txt' && ! LC_ALL=C grep -q \"\$(printf '\302[\200-\237]')\" '$WORK/x.txt'"
 ok "hostile run: the escapes are shown, visibly" grep -qF '\x1b]0;pwned\x07\x1b[2J\x1b[31mred\x9b999C' "$WORK/x.txt"
-ok "hostile run: the timeline of a short run is still there" \
-	test "$(jq .timeline.samples "$RUNS/$X/meta.json")" -ge 1
+ok "hostile run: the timeline of a short run is still there, sampled by the supervisor" \
+	test "$(jq .timeline.samples "$RUNS/$X/meta.json")" -ge 1 -a \
+	"$(jq -r .timeline.sampler "$RUNS/$X/meta.json")" = supervisor
 
 tap_done
