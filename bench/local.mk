@@ -23,6 +23,11 @@ bench_assess_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS)
 bench_assess_LDADD = $(LIBCALYX)
 bench-assess: bench/assess$(EXEEXT)
 	d=$$(mktemp -d) && ./bench/assess "$$d"; rc=$$?; rm -rf "$$d"; exit $$rc
+# bench/timeline_sample: one run-timeline sample on a live run's cgroup.
+noinst_PROGRAMS += bench/timeline_sample
+bench_timeline_sample_SOURCES = bench/timeline_sample.c
+bench_timeline_sample_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS)
+bench_timeline_sample_LDADD = $(LIBCALYX)
 
 # bench/runs: runs commands many times (rates, latencies, peak RSS).
 noinst_PROGRAMS += bench/runs
@@ -30,7 +35,7 @@ bench_runs_SOURCES = bench/runs.c
 
 include bench/sentinel/local.mk
 
-BENCH_DEPS = bench/audit_append$(EXEEXT) bench/runs$(EXEEXT) bench/assess$(EXEEXT) \
+BENCH_DEPS = bench/audit_append$(EXEEXT) bench/runs$(EXEEXT) bench/assess$(EXEEXT) bench/timeline_sample$(EXEEXT) \
 	bench/sentinel/getppid-loop$(EXEEXT) bench/sentinel/reg-bench$(EXEEXT) \
 	tests/bin/leasexec$(EXEEXT) tests/bin/calyx$(EXEEXT)
 if ENABLE_SENTINEL

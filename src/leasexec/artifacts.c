@@ -218,7 +218,7 @@ static cJSON *kernel_json(const struct plan *p)
 }
 
 int art_finish(struct run *r, const struct plan *p, const struct sup *s,
-	       const struct audit_result *ar, int exit_code, cJSON *sentinel)
+	       const struct audit_result *ar, int exit_code, cJSON *sentinel, cJSON *timeline)
 {
 	_cleanup_cjson_ cJSON *m = cJSON_CreateObject();
 	_cleanup_buf_ struct buf b = { 0 };
@@ -251,6 +251,8 @@ int art_finish(struct run *r, const struct plan *p, const struct sup *s,
 	cJSON_AddItemToObject(m, "sentinel", sentinel ? sentinel : cJSON_CreateObject());
 	if (r->assess)
 		cJSON_AddItemToObject(m, "assess", assessment_json(r, ASSESS_MAX_FINDINGS));
+	if (timeline)
+		cJSON_AddItemToObject(m, "timeline", timeline);
 	audit = cJSON_AddObjectToObject(m, "audit");
 	cJSON_AddNumberToObject(audit, "first_seq", (double)ar->first_seq);
 	cJSON_AddNumberToObject(audit, "last_seq", (double)ar->last_seq);

@@ -16,6 +16,7 @@ LEASEXEC_SOURCES = \
 	src/leasexec/output.c src/leasexec/output.h \
 	src/leasexec/events.c src/leasexec/events.h \
 	src/leasexec/artifacts.c src/leasexec/artifacts.h \
+	src/leasexec/runtimeline.c src/leasexec/runtimeline.h \
 	src/leasexec/attribution.c src/leasexec/attribution.h \
 	src/leasexec/runmap.c src/leasexec/runmap.h \
 	src/lib/paths.c

@@ -21,6 +21,7 @@
 #include "paths.h"
 #include "priv.h"
 #include "request.h"
+#include "runtimeline.h"
 #include "sig.h"
 #include "supervise.h"
 
@@ -114,16 +115,18 @@ static int finish(struct run *r, struct plan *p, struct sup *s, struct audit_res
 		  struct attribution *a)
 {
 	struct audit_result end = { 0 };
+	cJSON *tl;
 	int code;
 
 	attr_unregister(p, a);
 	if (a->sum.killed && !s->kill)
 		s->kill = KILL_SENTINEL;
+	tl = a->timeline ? rtl_adopt(r, p, s, a->sum.timeline) : rtl_finish(s->tl, r, p, s);
 	code = exit_code_of(s);
 	if (ev_end(r, p, s, code, &end) < 0 && code == 0)
 		code = EXIT_FAILED; /* the run happened, but its end is not on record */
 	ar->last_seq = end.last_seq ? end.last_seq : ar->last_seq;
-	if (art_finish(r, p, s, ar, code, attr_json(r, a)) < 0)
+	if (art_finish(r, p, s, ar, code, attr_json(r, a), tl) < 0)
 		print_err(&r->err, "artifacts");
 	summary(r, p, s, code);
 	return code;
@@ -133,6 +136,7 @@ static int launch(struct run *r, struct plan *p)
 {
 	struct audit_result ar = { 0 };
 	struct attribution a = { 0 };
+	struct tl tl;
 	struct sup s;
 	int out = -1, err = -1, code;
 
@@ -171,6 +175,8 @@ static int launch(struct run *r, struct plan *p)
 		clock_gettime(CLOCK_REALTIME, &s.end_rt);
 		sup_abort(p, &s);
 	} else {
+		/* the sentinel samples it when it agreed to */
+		s.tl = a.timeline ? NULL : rtl_begin(&tl, r, p, &s);
 		sup_loop(r, p, &s);
 	}
 	code = finish(r, p, &s, &ar, &a);

@@ -25,6 +25,7 @@
 #include "paths.h"
 #include "runstate.h"
 #include "supervise.h"
+#include "timeline.h"
 
 #ifndef P_PIDFD
 #define P_PIDFD 3
@@ -309,6 +310,8 @@ static int next_timeout(const struct plan *p, const struct sup *s, uint64_t now)
 		t = s->start_ms + p->wall_ms;
 	if (p->expiry_at_ms && p->expiry_at_ms < t)
 		t = p->expiry_at_ms;
+	if (tl_due_in(s->tl, (int64_t)now) < (int64_t)(t - now))
+		t = now + (uint64_t)tl_due_in(s->tl, (int64_t)now);
 	return t > now ? (int)(t - now) : 0;
 }
 
@@ -387,6 +390,7 @@ void sup_loop(struct run *r, struct plan *p, struct sup *s)
 		}
 		if ((k = deadline(p, s, now)) != KILL_NONE && !s->kill)
 			kill_run(p, s, k);
+		tl_tick(s->tl, (int64_t)now);
 		reap(s);
 	}
 	/* the main process is gone: nothing else of the run may outlive it */

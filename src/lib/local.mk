@@ -15,6 +15,7 @@ src_lib_libcalyx_a_SOURCES = \
 	src/lib/runstate.c src/lib/runstate.h \
 	src/lib/sig.c src/lib/sig.h \
 	src/lib/store.c src/lib/store.h \
+	src/lib/timeline.c src/lib/timeline.h \
 	src/lib/trust.c src/lib/trust.h \
 	src/lib/util.c src/lib/util.h
 nodist_src_lib_libcalyx_a_SOURCES = src/lib/policy_default.c

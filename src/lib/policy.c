@@ -466,13 +466,16 @@ static int parse_top(const cJSON *root, struct policy *p, struct calyx_err *err)
 		"network_modes", "never_commands", "never_grant", "never_writable", "private_tmp",
 		"profiles",
 		"retention", "run_as", "seccomp", "sentinel", "sentinel_deny_threshold",
-		"sentinel_fatal", "v", NULL,
+		"sentinel_fatal", "timeline_interval_ms", "v", NULL,
 	};
 	int64_t v;
 	int r;
 
 	p->clock_skew = 30;
+	p->timeline_interval_ms = 100;
 	if ((r = json_check_object(root, keys, "policy", err)) < 0 ||
+	    (r = json_get_int(root, "timeline_interval_ms", false, 0, 60000, "policy",
+			      &p->timeline_interval_ms, err)) < 0 ||
 	    (r = json_get_int(root, "v", true, 1, 1, "policy", &v, err)) < 0 ||
 	    (r = json_get_int(root, "max_lifetime", true, 1, 30 * 86400, "policy",
 			      &p->max_lifetime, err)) < 0 ||
@@ -482,6 +485,10 @@ static int parse_top(const cJSON *root, struct policy *p, struct calyx_err *err)
 	    (r = json_get_bool(root, "allow_wildcard_hosts", false, "policy",
 			       &p->allow_wildcard_hosts, err)) < 0)
 		return r;
+	if (p->timeline_interval_ms > 0 && p->timeline_interval_ms < 10)
+		return err_set(err, EINVAL, "policy.timeline_interval_ms", "%lld ms is below the "
+			       "10 ms minimum (0 turns the timeline off)",
+			       (long long)p->timeline_interval_ms);
 	return 0;
 }
 

@@ -94,6 +94,7 @@ struct policy {
 	enum sentinel_req sentinel;
 	uint32_t sentinel_fatal;     /* bit per violation: oom, pids, disk_write, net_denied */
 	int64_t sentinel_deny_threshold;
+	int64_t timeline_interval_ms; /* resource samples of a run (sentinel or supervisor); 0: none */
 	bool private_tmp;
 	struct approval_rule *approvals;
 	size_t n_approvals;

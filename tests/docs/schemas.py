@@ -461,6 +461,7 @@ def targeted_policy(base):
     yield from each(("sentinel",), ["required", "preferred", "off", "on"])
     yield from each(("sentinel_fatal",), [[], ["oom"], ["oom"] * 8, ["oom"] * 9, ["kill"]])
     yield from each(("sentinel_deny_threshold",), [0, 1000000, 1000001, -1])
+    yield from each(("timeline_interval_ms",), [0, 1, 9, 10, 100, 60000, 60001, -1])
     yield from each(("approvals", 0, "signatures"), [1, 8, 9, 0])
     yield from each(("approvals", 0, "when", "network"), ["host", "none", "HOST"])
     yield from each(("approvals", 2, "when", "rw_under"), PATHS)

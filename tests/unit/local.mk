@@ -32,7 +32,8 @@ UNIT_TESTS = \
 	tests/unit/test_store \
 	tests/unit/test_nsroot \
 	tests/unit/test_assess \
-	tests/unit/test_shares
+	tests/unit/test_shares \
+	tests/unit/test_timeline
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 
@@ -93,4 +94,7 @@ tests_unit_test_assess_LDADD = $(CK_LIBS)
 tests_unit_test_shares_SOURCES = tests/unit/test_shares.c
 tests_unit_test_shares_CFLAGS = $(CK_CFLAGS)
 tests_unit_test_shares_LDADD = $(CK_LIBS)
+tests_unit_test_timeline_SOURCES = tests/unit/test_timeline.c
+tests_unit_test_timeline_CFLAGS = $(CK_CFLAGS)
+tests_unit_test_timeline_LDADD = $(CK_LIBS)
 endif
