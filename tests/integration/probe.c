@@ -9,8 +9,8 @@
  *   probe argc0 PATH           execve PATH with an empty argv
  *   probe kill PID SIG | sleep SECONDS | write PATH | read PATH | listen PORT SECONDS
  *   probe alloc MB | pgrp-exec CMD... | watchdog SECONDS PID
- *   probe shape            a run of known shape for its timeline (see shape())
  *   probe unix-listen PATH SECONDS | unix PATH   a pathname socket: serve / connect
+ *   probe shape            a run of known shape for its timeline (see shape())
  *   probe nolandlock CMD...    as root: exec CMD under a seccomp filter that
  *                              makes landlock_create_ruleset ENOSYS (a kernel
  *                              without Landlock, for the layer tests)
@@ -203,6 +203,9 @@ static int unix_connect(const char *path)
 		printf("fail no answer\n");
 		return 1;
 	}
+	return report(0);
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -255,6 +258,7 @@ static int shape(const char *self)
 	usleep(500000);
 	return report(0);
 }
+
 
 int main(int argc, char **argv)
 {
@@ -326,16 +330,16 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(c, "fds"))
 		return fds();
+	if (!strcmp(c, "shape"))
+		return shape(argv[0][0] == '/' ? argv[0] : "/proc/self/exe");
+	if (!strcmp(c, "child"))
+		return usleep(1000000), 0;
 	if (!strcmp(c, "nolandlock") && argc > 2)
 		return no_landlock(argv + 2);
 	if (!strcmp(c, "unix-listen") && argc > 3)
 		return unix_listen(argv[2], atoi(argv[3]));
 	if (!strcmp(c, "unix") && argc > 2)
 		return unix_connect(argv[2]);
-	if (!strcmp(c, "shape"))
-		return shape(argv[0][0] == '/' ? argv[0] : "/proc/self/exe");
-	if (!strcmp(c, "child"))
-		return usleep(1000000), 0;
 	if (!strcmp(c, "kill") && argc > 3)
 		return report(kill(atoi(argv[2]), atoi(argv[3])));
 	if (!strcmp(c, "sleep") && argc > 2)
