@@ -82,9 +82,9 @@ ok "the run's audit records are listed and the chain verifies over them" \
 txt=$("$CALYX" run report "$R")
 ok "the terminal view has sparklines for cpu, memory and pids" \
 	sh -c "printf '%s\n' \"\$1\" | grep -cE '^  (cpu|memory|pids) +[▁▂▃▄▅▆▇█ ]+ peak' | grep -qx 3" _ "$txt"
-ok "the terminal view shows the memory limit and the process tree" \
+ok "the terminal view shows the memory limit and the process tree (the run's init, the probe, its 20 children)" \
 	sh -c "printf '%s\n' \"\$1\" | grep -Eq 'peak 1[01][0-9]\.[0-9] MiB of 256\.0 MiB' &&
-	       printf '%s\n' \"\$1\" | grep -q '^processes   21 seen by the sentinel'" _ "$txt"
+	       printf '%s\n' \"\$1\" | grep -q '^processes   22 seen by the sentinel'" _ "$txt"
 ok "the terminal view says the chain verifies" \
 	sh -c "printf '%s\n' \"\$1\" | grep -q 'chain: the chain verifies over records'" _ "$txt"
 
