@@ -18,6 +18,7 @@
 
 #include "assess.h"
 #include "calyx.h"
+#include "../leasexec/priv.h"
 #include "paths.h"
 
 enum { EXIT_UNASSESSED = 4 };
@@ -33,15 +34,13 @@ struct drop_to {
 	gid_t gid;
 };
 
-/* In the external assessor's child only (calyx is not setuid). */
+/* In the external assessor's child only: leasexec's own drop (priv.c, the one
+ * place that changes credentials): no groups, no capabilities, verified. */
 static int drop(void *ctx)
 {
 	const struct drop_to *d = ctx;
 
-	if (setgroups(0, NULL) < 0 || setresgid(d->gid, d->gid, d->gid) < 0 ||
-	    setresuid(d->uid, d->uid, d->uid) < 0)
-		return -errno;
-	return 0;
+	return priv_drop_assessor(d->uid, d->gid);
 }
 
 static int open_code(void *ctx, const char *path)

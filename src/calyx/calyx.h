@@ -70,6 +70,8 @@ int cmd_killswitch(struct cx *cx, int argc, char **argv);
 int cmd_sentinel(struct cx *cx, int argc, char **argv);
 int cmd_policy(struct cx *cx, int argc, char **argv);
 int cmd_assess(struct cx *cx, int argc, char **argv);
+/* run_cmds.c: is s a well-formed RUN-... id (before it names a directory)? */
+bool run_id_valid(const char *s);
 /* report_cmds.c: `calyx report` and `calyx run report` */
 int cmd_report(struct cx *cx, int argc, char **argv);
 int report_run_cmd(struct cx *cx, int argc, char **argv);

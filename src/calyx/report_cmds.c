@@ -66,18 +66,6 @@ static int emit(struct cx *cx, const cJSON *m, const char *html,
 	return EXIT_OK;
 }
 
-static bool run_id_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n < 25 || n > 40 || strncmp(s, "RUN-", 4) != 0)
-		return false;
-	for (size_t i = 4; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') || s[i] == '-'))
-			return false;
-	return true;
-}
-
 int report_run_cmd(struct cx *cx, int argc, char **argv)
 {
 	_cleanup_cjson_ cJSON *m = NULL;
@@ -97,7 +85,7 @@ int report_run_cmd(struct cx *cx, int argc, char **argv)
 	}
 	if (!run)
 		return cx_usage(syn_run, "which run?");
-	if (!run_id_ok(run))
+	if (!run_id_valid(run))
 		return cx_errorf("\"%s\" is not a run id (RUN-YYYYMMDD-HHMMSS-hex)", run);
 	report_src_default(&src);
 	if (!(m = report_run_build(&src, run, &err)))

@@ -24,7 +24,7 @@ static const char syn_show[] = "  calyx run show RUN [--json]\n";
 static const char syn_report[] = "  calyx run report RUN [--json] [--html FILE]\n";
 static const char syn_prune[] = "  calyx run prune [--dry-run]\n";
 
-static bool run_id_valid(const char *s)
+bool run_id_valid(const char *s)
 {
 	size_t n = strlen(s);
 
