@@ -2,6 +2,7 @@
 # firejail, and the costs DESIGN §10 budgets.  bench/run does the work; method
 # and results in docs/PERFORMANCE.md.  The pieces also run on their own:
 #   make bench-audit       one durable audit append (bench/audit_append)
+#   make bench-assess      the pre-exec assessment's speed budget (bench/assess)
 #   make bench-sentinel    the sentinel's per-syscall and registration costs
 #   bench/stages.sh        where one leasexec run spends its time (perf probes)
 EXTRA_DIST += bench/run bench/stages.sh docs/PERFORMANCE.md
@@ -14,13 +15,27 @@ bench_audit_append_LDADD = $(LIBCALYX)
 bench-audit: bench/audit_append$(EXEEXT)
 	./bench/audit_append
 
+# bench/assess: the built-in assessors on an ordinary request and a 1 MiB
+# script, and a cached external result (issue 13's speed budget).
+noinst_PROGRAMS += bench/assess
+bench_assess_SOURCES = bench/assess.c
+bench_assess_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS)
+bench_assess_LDADD = $(LIBCALYX)
+bench-assess: bench/assess$(EXEEXT)
+	d=$$(mktemp -d) && ./bench/assess "$$d"; rc=$$?; rm -rf "$$d"; exit $$rc
+# bench/timeline_sample: one run-timeline sample on a live run's cgroup.
+noinst_PROGRAMS += bench/timeline_sample
+bench_timeline_sample_SOURCES = bench/timeline_sample.c
+bench_timeline_sample_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS)
+bench_timeline_sample_LDADD = $(LIBCALYX)
+
 # bench/runs: runs commands many times (rates, latencies, peak RSS).
 noinst_PROGRAMS += bench/runs
 bench_runs_SOURCES = bench/runs.c
 
 include bench/sentinel/local.mk
 
-BENCH_DEPS = bench/audit_append$(EXEEXT) bench/runs$(EXEEXT) \
+BENCH_DEPS = bench/audit_append$(EXEEXT) bench/runs$(EXEEXT) bench/assess$(EXEEXT) bench/timeline_sample$(EXEEXT) \
 	bench/sentinel/getppid-loop$(EXEEXT) bench/sentinel/reg-bench$(EXEEXT) \
 	tests/bin/leasexec$(EXEEXT) tests/bin/calyx$(EXEEXT)
 if ENABLE_SENTINEL
@@ -29,4 +44,4 @@ endif
 bench: $(BENCH_DEPS)
 	CALYX_BUILDDIR='$(abs_top_builddir)' CALYX_SRCDIR='$(abs_top_srcdir)' \
 	  bash $(top_srcdir)/bench/run
-.PHONY: bench bench-audit
+.PHONY: bench bench-audit bench-assess

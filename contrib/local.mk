@@ -12,7 +12,7 @@ dist_bashcompletion_DATA = contrib/bash-completion/leasexec contrib/bash-complet
 
 calyxexamplesdir = $(docdir)/examples
 dist_calyxexamples_DATA = contrib/examples/Makefile contrib/examples/hello.c \
-	contrib/examples/backup.sh contrib/examples/agent.sh
+	contrib/examples/backup.sh contrib/examples/agent.sh contrib/examples/deploy.sh
 
 # PAM service "leasexec": pamdir is SYSCONFDIR/pam.d (configure --with-pamdir)
 pamconfdir = $(pamdir)

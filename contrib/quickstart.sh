@@ -31,7 +31,8 @@ if [ "${CALYX_QUICKSTART_NO_DEPS:-}" != 1 ]; then
 		build-essential autoconf automake libtool pkg-config libsodium-dev libcjson-dev \
 		libseccomp-dev libbpf-dev libpam0g-dev check clang llvm bpftool jq util-linux \
 		bsdutils procps psmisc iproute2 curl python3 python3-jsonschema logrotate \
-		man-db groff-base tmux asciinema
+		man-db groff-base \
+		shellcheck python3-bandit chromium tmux asciinema
 fi
 
 step "building in $B"

@@ -28,6 +28,7 @@ include tests/fuzz/local.mk
 include tests/audit/local.mk
 include tests/sentinel/local.mk
 include tests/integration/local.mk
+include tests/report/local.mk
 include tests/docs/local.mk
 include tests/vm/local.mk
 

@@ -24,6 +24,9 @@ need groff groff-base
 need man man-db
 need logrotate logrotate
 need python3 python3
+need shellcheck shellcheck
+need bandit python3-bandit
+need chromium chromium
 ok "python3 has jsonschema >= 4 (apt-get install python3-jsonschema)" \
 	python3 -c 'import jsonschema, sys; sys.exit(int(jsonschema.__version__.split(".")[0]) < 4)'
 [ "$TAP_FAILED" -eq 0 ] || diag "install what is missing above (contrib/quickstart.sh does), then run make check again"

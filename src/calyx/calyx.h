@@ -72,6 +72,12 @@ extern const char run_replay_synopsis[];
 int cmd_killswitch(struct cx *cx, int argc, char **argv);
 int cmd_sentinel(struct cx *cx, int argc, char **argv);
 int cmd_policy(struct cx *cx, int argc, char **argv);
+int cmd_assess(struct cx *cx, int argc, char **argv);
+/* run_cmds.c: is s a well-formed RUN-... id (before it names a directory)? */
+bool run_id_valid(const char *s);
+/* report_cmds.c: `calyx report` and `calyx run report` */
+int cmd_report(struct cx *cx, int argc, char **argv);
+int report_run_cmd(struct cx *cx, int argc, char **argv);
 
 /* keys.c: the host's private keys in etc/calyx/keys */
 int keys_issuer(const struct trust *t, uint8_t sk[64], char kid[25], struct calyx_err *err);

@@ -13,6 +13,7 @@
 #include <pwd.h>
 #include <string.h>
 
+#include "assess.h"
 #include "calyx.h"
 #include "canon.h"
 #include "json.h"
@@ -422,6 +423,18 @@ static void show_limits(const struct lease *l)
 	putchar('\n');
 }
 
+static void show_assess(const struct lease *l)
+{
+	if (!l->assess_max_set && !l->assess_override)
+		return;
+	printf("%-10s", "assess");
+	if (l->assess_max_set)
+		printf(" max=%s", assess_level_name((enum assess_level)l->assess_max));
+	if (l->assess_override)
+		printf(" override=allowed");
+	putchar('\n');
+}
+
 static void show_human(const struct loaded *ld)
 {
 	const struct lease *l = &ld->l;
@@ -446,6 +459,7 @@ static void show_human(const struct loaded *ld)
 	print_list("env allow", l->env_allow);
 	print_list("env set", l->env_set);
 	show_limits(l);
+	show_assess(l);
 	printf("%-10s %s", "network", net_mode_name(l->net));
 	for (size_t i = 0; i < l->n_allow; i++) {
 		net_rule_format(&l->allow[i], rule, sizeof(rule));

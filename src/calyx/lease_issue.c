@@ -29,13 +29,14 @@ static const char syn_issue[] =
 	"                    [--max-uses N] [--profile NAME] [--no-capture] [--expiry kill|finish]\n"
 	"                    [--pty | --pty-auto] [--record-input] [--auth none|pam]\n"
 	"                    [--intent ID] [--ttl DUR] [--not-before TIME|+DUR]\n"
+	"                    [--assess-max LOW|MEDIUM|HIGH|BLOCKED] [--assess-override]\n"
 	"                    [--from FILE] [--key FILE] [--json]\n";
 
 enum {
 	O_USER = 1000, O_HOST, O_RUN_AS, O_CAP, O_CMD, O_ARGS, O_ARG, O_SHA, O_CWD, O_RO, O_RW,
 	O_EXEC, O_ENV_ALLOW, O_ENV_SET, O_LIMIT, O_NETWORK, O_ALLOW, O_MAX_USES, O_PROFILE,
 	O_NO_CAPTURE, O_EXPIRY, O_INTENT, O_TTL, O_NOT_BEFORE, O_FROM, O_KEY, O_JSON, O_PTY,
-	O_PTY_AUTO, O_RECORD_INPUT, O_AUTH,
+	O_PTY_AUTO, O_RECORD_INPUT, O_AUTH, O_ASSESS_MAX, O_ASSESS_OVERRIDE,
 };
 
 static const struct option issue_opts[] = {
@@ -78,6 +79,8 @@ static const struct option issue_opts[] = {
 	{ "from", required_argument, NULL, O_FROM },
 	{ "key", required_argument, NULL, O_KEY },
 	{ "json", no_argument, NULL, O_JSON },
+	{ "assess-max", required_argument, NULL, O_ASSESS_MAX },
+	{ "assess-override", no_argument, NULL, O_ASSESS_OVERRIDE },
 	{ 0 },
 };
 
@@ -283,6 +286,10 @@ static int apply_opt(struct issue *is, int c, const char *name, const char *v)
 		return cJSON_AddTrueToObject(b, "record_input") ? 0 : -ENOMEM;
 	case O_AUTH: return set_string(b, "auth", v);
 	case O_INTENT: return set_string(b, "intent", v);
+	case O_ASSESS_MAX: return set_string(obj_child(b, "assess"), "max", v);
+	case O_ASSESS_OVERRIDE:
+		cJSON_DeleteItemFromObjectCaseSensitive(obj_child(b, "assess"), "override");
+		return cJSON_AddTrueToObject(obj_child(b, "assess"), "override") ? 0 : -ENOMEM;
 	default: return -EINVAL;
 	}
 }

@@ -26,8 +26,10 @@ static const char synopsis[] =
 	"  key generate|rotate|retire|list             manage signing keys\n"
 	"  lease issue|sign|verify|show|list|revoke    manage leases\n"
 	"  audit verify|show                           check and read the audit trail\n"
-	"  run list|show|replay                        artifacts of past runs, session replays\n"
+	"  run list|show|report|replay                 artifacts of past runs, one run's report, replays\n"
+	"  report [--since DUR] [--lease ID]           the host's runs over a period\n"
 	"  policy check [FILE]                         check a policy as leasexec reads it\n"
+	"  assess FILE | -- COMMAND [ARG]...           the pre-exec risk assessment, standalone\n"
 	"  killswitch on|off|status                    stop every run, refuse new ones\n"
 	"  sentinel status                             the eBPF sentinel and live runs\n"
 	"  version                                     print the version\n"
@@ -207,7 +209,9 @@ static const struct {
 	{ "key", cmd_key },
 	{ "lease", cmd_lease },
 	{ "run", cmd_run },
+	{ "report", cmd_report },
 	{ "policy", cmd_policy },
+	{ "assess", cmd_assess },
 	{ "killswitch", cmd_killswitch },
 	{ "sentinel", cmd_sentinel },
 	{ "version", cmd_version },

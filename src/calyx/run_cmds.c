@@ -21,9 +21,10 @@
 
 static const char syn_list[] = "  calyx run list [--lease ID] [--json]\n";
 static const char syn_show[] = "  calyx run show RUN [--json]\n";
+static const char syn_report[] = "  calyx run report RUN [--json] [--html FILE]\n";
 static const char syn_prune[] = "  calyx run prune [--dry-run]\n";
 
-static bool run_id_valid(const char *s)
+bool run_id_valid(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -330,7 +331,7 @@ static int64_t run_age(const char *run, int64_t now, bool *has_meta)
 static int remove_run(const char *run)
 {
 	static const char *const files[] = { "stdout.log", "stderr.log", "exit_code.txt",
-					     "meta.json", "session.cast" };
+					     "timeline.jsonl", "meta.json", "session.cast" };
 	char p[PATH_MAX];
 	_cleanup_close_ int dfd = -1;
 
@@ -404,6 +405,7 @@ int cmd_run(struct cx *cx, int argc, char **argv)
 	static const struct cx_cmd cmds[] = {
 		{ "list", run_list, syn_list },
 		{ "show", run_show, syn_show },
+		{ "report", report_run_cmd, syn_report },
 		{ "prune", run_prune, syn_prune },
 		{ "replay", run_replay, run_replay_synopsis },
 		{ 0 },

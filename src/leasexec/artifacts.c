@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 
 #include "artifacts.h"
+#include "assessment.h"
 #include "canon.h"
 #include "paths.h"
 
@@ -102,6 +103,20 @@ static cJSON *limits_json(const struct limits *lim)
 	for (int i = 0; o && i < LIM__MAX; i++)
 		if (lim->set & (1u << i))
 			cJSON_AddNumberToObject(o, limit_name(i), (double)lim->v[i]);
+	return o;
+}
+
+/* Limits the profile gives as shares of the host: the share and what the host had. */
+cJSON *art_shares_json(const struct run *r, const struct limits *lim)
+{
+	cJSON *o = cJSON_CreateObject(), *h;
+
+	for (int i = 0; o && i < LIM__MAX; i++)
+		if (lim->share & (1u << i))
+			cJSON_AddNumberToObject(o, limit_name(i), lim->pct[i]);
+	h = cJSON_AddObjectToObject(o, "host_free");
+	cJSON_AddNumberToObject(h, "memory", (double)r->req.host_free.mem_bytes);
+	cJSON_AddNumberToObject(h, "cpu", (double)r->req.host_free.cpu_milli);
 	return o;
 }
 
@@ -235,7 +250,7 @@ static cJSON *kernel_json(const struct plan *p)
 }
 
 int art_finish(struct run *r, const struct plan *p, const struct sup *s,
-	       const struct audit_result *ar, int exit_code, cJSON *sentinel)
+	       const struct audit_result *ar, int exit_code, cJSON *sentinel, cJSON *timeline)
 {
 	_cleanup_cjson_ cJSON *m = cJSON_CreateObject();
 	_cleanup_buf_ struct buf b = { 0 };
@@ -250,13 +265,15 @@ int art_finish(struct run *r, const struct plan *p, const struct sup *s,
 	cJSON_AddStringToObject(m, "host", r->host);
 	cJSON_AddItemToObject(m, "identity", identity_json(r, p));
 	cJSON_AddStringToObject(m, "command", p->cmd_path);
-	cJSON_AddItemToObject(m, "argv", strv_json(p->argv));
+	cJSON_AddItemToObject(m, "argv", strv_json(r->shown_argv ? r->shown_argv : p->argv));
 	cJSON_AddStringToObject(m, "cwd", p->cwd);
 	cJSON_AddItemToObject(m, "env", env_names(p->envp));
 	cJSON_AddItemToObject(m, "env_removed", strv_json(p->env_removed));
 	add_times(m, s);
 	cJSON_AddItemToObject(m, "outcome", art_outcome_json(s, exit_code));
 	cJSON_AddItemToObject(m, "limits", limits_json(&p->lim));
+	if (p->lim.share)
+		cJSON_AddItemToObject(m, "limit_shares", art_shares_json(r, &p->lim));
 	cJSON_AddStringToObject(m, "network", net_mode_name(p->net));
 	cJSON_AddItemToObject(m, "layers", plan_layers_json(p));
 	cJSON_AddItemToObject(m, "kernel", kernel_json(p));
@@ -266,6 +283,10 @@ int art_finish(struct run *r, const struct plan *p, const struct sup *s,
 	if (s->pty)
 		cJSON_AddItemToObject(m, "terminal", terminal_json(p, s));
 	cJSON_AddItemToObject(m, "sentinel", sentinel ? sentinel : cJSON_CreateObject());
+	if (r->assess)
+		cJSON_AddItemToObject(m, "assess", assessment_json(r, ASSESS_MAX_FINDINGS));
+	if (timeline)
+		cJSON_AddItemToObject(m, "timeline", timeline);
 	audit = cJSON_AddObjectToObject(m, "audit");
 	cJSON_AddNumberToObject(audit, "first_seq", (double)ar->first_seq);
 	cJSON_AddNumberToObject(audit, "last_seq", (double)ar->last_seq);

@@ -46,6 +46,9 @@ static void fill_reg(const struct run *r, const struct plan *p, struct runmap_re
 		reg->disk_write_limit = p->lim.v[LIM_DISK_WRITE];
 	reg->fatal = fatal_bits(&r->policy);
 	reg->deny_threshold = (uint32_t)r->policy.sentinel_deny_threshold;
+	if (p->cg.via_v1 & (1u << CG_CPU))
+		reg->cpu_path = p->cg.v1_path[CG_CPU];
+	reg->timeline_ms = (uint32_t)r->policy.timeline_interval_ms;
 }
 
 int attr_register(struct run *r, const struct plan *p, pid_t child, struct attribution *a)
@@ -67,6 +70,7 @@ int attr_register(struct run *r, const struct plan *p, pid_t child, struct attri
 		err_set(&err, ENODEV, "cgroup", "the run has no cgroup v2 node to attribute");
 	} else {
 		fill_reg(r, p, &reg);
+		reg.ret_timeline = &a->timeline;
 		e = runmap_register(&reg, &err);
 	}
 	if (e == 0) {

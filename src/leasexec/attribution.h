@@ -22,6 +22,7 @@ enum attr_state {
 struct attribution {
 	enum attr_state state;
 	bool registered;
+	bool timeline;     /* the sentinel samples the run's timeline (not the supervisor) */
 	char detail[256];
 	struct runmap_summary sum;
 };

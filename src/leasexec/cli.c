@@ -11,7 +11,7 @@
 #include "cli.h"
 
 const char cli_usage[] =
-	"usage: leasexec (-l|--lease) ID [-t] [-n] [-q] [--json] [--] COMMAND [ARG]...\n"
+	"usage: leasexec (-l|--lease) ID [-t] [-n] [-q] [--json] [--override REASON] [--] COMMAND [ARG]...\n"
 	"       leasexec (-f|--lease-file) FILE [-t] [-n] [-q] [--json] [--] COMMAND [ARG]...\n"
 	"       leasexec -L [--json]\n"
 	"       leasexec -K\n"
@@ -25,6 +25,8 @@ const char cli_usage[] =
 	"  -K, --reset-auth      forget your PAM authentication on this terminal\n"
 	"      --json            machine-readable output for -n and -L\n"
 	"  -q, --quiet           no summary line after the run\n"
+	"      --override REASON run although the pre-exec assessment is above the ceiling,\n"
+	"                        where the lease allows it (assess.override); audited\n"
 	"\n"
 	"Exit status: the command's; 128+N if it died of signal N; 64 usage; 77 denied;\n"
 	"124 timed out or lease expired; 125 leasexec failed; 126 cannot execute; 127 not found.\n"
@@ -43,6 +45,7 @@ int cli_parse(int argc, char **argv, struct cli *c, struct calyx_err *err)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "override", required_argument, NULL, 'O' },
 		{ 0 },
 	};
 	int o;
@@ -62,6 +65,7 @@ int cli_parse(int argc, char **argv, struct cli *c, struct calyx_err *err)
 		case 'q': c->quiet = true; break;
 		case 'h': c->help = true; return 0;
 		case 'V': c->version = true; return 0;
+		case 'O': c->override = optarg; break;
 		case ':':
 			return err_set(err, EINVAL, "usage", "option %s needs a value",
 				       argv[optind - 1]);
@@ -79,6 +83,9 @@ int cli_parse(int argc, char **argv, struct cli *c, struct calyx_err *err)
 			return err_set(err, EINVAL, "usage", "-L takes no lease and no command");
 		return 0;
 	}
+	if (c->override && (!c->override[0] || strlen(c->override) > CLI_OVERRIDE_MAX))
+		return err_set(err, EINVAL, "usage", "--override needs a reason of 1 to %d bytes",
+			       CLI_OVERRIDE_MAX);
 	if (!!c->lease_id == !!c->lease_file)
 		return err_set(err, EINVAL, "usage", "give exactly one of -l ID and -f FILE");
 	if (optind >= argc)

@@ -5,6 +5,8 @@
 
 #include "leasexec.h"
 
+#define CLI_OVERRIDE_MAX 256
+
 int cli_parse(int argc, char **argv, struct cli *ret, struct calyx_err *err);
 extern const char cli_usage[];
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "artifacts.h"
+#include "assessment.h"
 #include "events.h"
 #include "paths.h"
 
@@ -47,7 +48,8 @@ static cJSON *request_json(const struct run *r)
 	cJSON *d = cJSON_CreateObject();
 
 	if (r->cli.argv)
-		cJSON_AddItemToObject(d, "argv", argv_json(r->cli.argv));
+		cJSON_AddItemToObject(d, "argv", argv_json(r->shown_argv ? r->shown_argv :
+							  r->cli.argv));
 	add_safe(d, "cwd", r->caller.cwd);
 	if (r->caller.tty[0])
 		add_safe(d, "tty", r->caller.tty);
@@ -77,14 +79,38 @@ static int append(const struct run *r, const struct audit_event *ev, size_t n, b
 	return e;
 }
 
+/* The assess_event of this run, when the policy assesses: PASSED, DENIED, OVERRIDDEN. */
+static size_t assess_event(const struct run *r, struct audit_event *ev, cJSON **d, bool dry)
+{
+	static const char *const types[] = { "assess_event.PASSED", "assess_event.DENIED",
+					     "assess_event.OVERRIDDEN" };
+
+	if (!r->assess || !(*d = assessment_json(r, ASSESS_AUDIT_FINDINGS)))
+		return 0;
+	if (r->cli.argv)
+		cJSON_AddItemToObject(*d, "argv", argv_json(r->shown_argv ? r->shown_argv :
+							   r->cli.argv));
+	if (dry)
+		cJSON_AddBoolToObject(*d, "dry_run", true);
+	ev->type = types[r->adec.outcome];
+	ev->lease = r->lease.id;
+	ev->run = r->run_id[0] ? r->run_id : NULL;
+	ev->details = *d;
+	return 1;
+}
+
 int ev_denied(struct run *r, struct audit_result *ar)
 {
-	_cleanup_cjson_ cJSON *d = request_json(r);
-	struct audit_event ev = { "lease_event.DENIED", lease_ref(r), NULL, d };
+	_cleanup_cjson_ cJSON *d = request_json(r), *ad = NULL;
+	struct audit_event ev[2];
+	size_t n = 0;
 
+	if (r->assess && r->adec.outcome == AO_DENIED && strcmp(r->dec.clause, "assess") == 0)
+		n = assess_event(r, &ev[0], &ad, r->cli.dry_run);
+	ev[n] = (struct audit_event){ "lease_event.DENIED", lease_ref(r), NULL, d };
 	add_safe(d, "clause", r->dec.clause);
 	add_safe(d, "reason", r->dec.reason);
-	return append(r, &ev, 1, true, ar);
+	return append(r, ev, n + 1, true, ar);
 }
 
 int ev_failed(struct run *r, struct audit_result *ar)
@@ -117,21 +143,33 @@ static cJSON *verified_json(const struct run *r, bool dry)
 
 int ev_dry_run(struct run *r, const struct plan *p)
 {
-	_cleanup_cjson_ cJSON *d = verified_json(r, true);
-	struct audit_event ev = { "lease_event.VERIFIED", r->lease.id, NULL, d };
+	_cleanup_cjson_ cJSON *d = verified_json(r, true), *ad = NULL;
+	struct audit_event ev[2] = { { "lease_event.VERIFIED", r->lease.id, NULL, d } };
+	size_t n = 1 + assess_event(r, &ev[1], &ad, true);
 
-	return append(r, &ev, 1, true, NULL);
+	return append(r, ev, n, true, NULL);
 }
 
 int ev_start(struct run *r, const struct plan *p, const struct sup *s, struct audit_result *ar)
 {
 	_cleanup_cjson_ cJSON *v = verified_json(r, false), *u = cJSON_CreateObject();
-	_cleanup_cjson_ cJSON *st = cJSON_CreateObject();
-	struct audit_event ev[3] = {
+	_cleanup_cjson_ cJSON *st = cJSON_CreateObject(), *ad = NULL;
+	struct audit_event ev[4] = {
 		{ "lease_event.VERIFIED", r->lease.id, r->run_id, v },
 		{ "lease_event.USED", r->lease.id, r->run_id, u },
 		{ "exec_event.STARTED", r->lease.id, r->run_id, st },
 	};
+	size_t n = 3;
+
+	/* after VERIFIED, before USED: the order in which leasexec decided */
+	if (assess_event(r, &ev[3], &ad, false)) {
+		struct audit_event a = ev[3];
+
+		ev[3] = ev[2];
+		ev[2] = ev[1];
+		ev[1] = a;
+		n = 4;
+	}
 
 	cJSON_AddNumberToObject(u, "use", (double)r->use);
 	cJSON_AddNumberToObject(u, "max_uses", (double)r->lease.max_uses);
@@ -139,7 +177,7 @@ int ev_start(struct run *r, const struct plan *p, const struct sup *s, struct au
 	cJSON_AddStringToObject(st, "run_as", p->run_as);
 	cJSON_AddNumberToObject(st, "cgroup_id", (double)p->cg.id);
 	cJSON_AddItemToObject(st, "layers", plan_layers_json(p));
-	return append(r, ev, ARRAY_SIZE(ev), false, ar);
+	return append(r, ev, n, false, ar);
 }
 
 int ev_end(struct run *r, const struct plan *p, const struct sup *s, int exit_code,

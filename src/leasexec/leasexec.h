@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include "assess.h"
 #include "lease.h"
 #include "policy.h"
 #include "util.h"
@@ -57,6 +58,7 @@ enum stage {
 	STAGE_SUPERVISE,
 	STAGE_PTY,
 	STAGE_AUTH,
+	STAGE_ASSESS,
 	STAGE__MAX,
 };
 
@@ -95,6 +97,7 @@ struct cli {
 	bool version;
 	bool pty;    /* -t, --pty: run the command in its own pseudo-terminal */
 	bool forget; /* -K: forget the PAM timestamp of this terminal */
+	const char *override; /* --override REASON: run above the assessment ceiling */
 	char **argv; /* the command and its arguments */
 };
 
@@ -120,6 +123,11 @@ struct run {
 	char run_id[48];
 	char auth[32];           /* how the caller authenticated: "", "pam", "pam timestamp" */
 	void *pam_session;       /* auth.c: the open PAM session for run_as, or NULL */
+	struct assess_report *assess; /* NULL: the policy has no assessment */
+	struct assess_decision adec;
+	struct assess_stats astats;
+	uint64_t assess_us;      /* time the assessment took */
+	char **shown_argv;       /* argv as records show it: found secrets redacted; NULL: as is */
 	enum stage stage;        /* where a failure happened */
 	struct calyx_err err;
 };

@@ -5,6 +5,7 @@ LEASEXEC_SOURCES = \
 	src/leasexec/hygiene.c src/leasexec/hygiene.h \
 	src/leasexec/priv.c src/leasexec/priv.h \
 	src/leasexec/request.c src/leasexec/request.h src/leasexec/list.c \
+	src/leasexec/assessment.c src/leasexec/assessment.h \
 	src/leasexec/plan.c src/leasexec/plan.h src/leasexec/planprint.c \
 	src/leasexec/cgroup.c src/leasexec/cgroup.h \
 	src/leasexec/ns.c src/leasexec/ns.h src/leasexec/init.c src/leasexec/init.h \
@@ -17,6 +18,7 @@ LEASEXEC_SOURCES = \
 	src/leasexec/auth.c src/leasexec/auth.h \
 	src/leasexec/events.c src/leasexec/events.h \
 	src/leasexec/artifacts.c src/leasexec/artifacts.h \
+	src/leasexec/runtimeline.c src/leasexec/runtimeline.h \
 	src/leasexec/attribution.c src/leasexec/attribution.h \
 	src/leasexec/runmap.c src/leasexec/runmap.h \
 	src/lib/paths.c

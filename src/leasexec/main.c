@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 
 #include "artifacts.h"
+#include "assessment.h"
 #include "attribution.h"
 #include "audit.h"
 #include "auth.h"
@@ -21,6 +22,7 @@
 #include "paths.h"
 #include "priv.h"
 #include "request.h"
+#include "runtimeline.h"
 #include "sig.h"
 #include "supervise.h"
 
@@ -30,7 +32,7 @@ const char *stage_name(enum stage s)
 		"none", "hygiene", "privileges", "configuration", "load", "verify", "state",
 		"command", "plan", "audit", "artifacts", "cgroup", "fork", "namespaces", "mounts",
 		"network", "rlimits", "setsid", "ids", "no_new_privs", "landlock", "seccomp",
-		"exec", "sentinel", "supervise", "pty", "auth",
+		"exec", "sentinel", "supervise", "pty", "auth", "assess",
 	};
 
 	return (unsigned)s < STAGE__MAX ? names[s] : "?";
@@ -114,16 +116,18 @@ static int finish(struct run *r, struct plan *p, struct sup *s, struct audit_res
 		  struct attribution *a)
 {
 	struct audit_result end = { 0 };
+	cJSON *tl;
 	int code;
 
 	attr_unregister(p, a);
 	if (a->sum.killed && !s->kill)
 		s->kill = KILL_SENTINEL;
+	tl = a->timeline ? rtl_adopt(r, p, s, a->sum.timeline) : rtl_finish(s->tl, r, p, s);
 	code = exit_code_of(s);
 	if (ev_end(r, p, s, code, &end) < 0 && code == 0)
 		code = EXIT_FAILED; /* the run happened, but its end is not on record */
 	ar->last_seq = end.last_seq ? end.last_seq : ar->last_seq;
-	if (art_finish(r, p, s, ar, code, attr_json(r, a)) < 0)
+	if (art_finish(r, p, s, ar, code, attr_json(r, a), tl) < 0)
 		print_err(&r->err, "artifacts");
 	summary(r, p, s, code);
 	return code;
@@ -133,6 +137,7 @@ static int launch(struct run *r, struct plan *p)
 {
 	struct audit_result ar = { 0 };
 	struct attribution a = { 0 };
+	struct tl tl;
 	struct sup s;
 	int out = -1, err = -1, cast = -1, code;
 
@@ -179,6 +184,8 @@ static int launch(struct run *r, struct plan *p)
 		clock_gettime(CLOCK_REALTIME, &s.end_rt);
 		sup_abort(p, &s);
 	} else {
+		/* the sentinel samples it when it agreed to */
+		s.tl = a.timeline ? NULL : rtl_begin(&tl, r, p, &s);
 		sup_loop(r, p, &s);
 	}
 	code = finish(r, p, &s, &ar, &a);
@@ -197,6 +204,30 @@ static void print_degraded(const struct plan *p)
 		fprintf(stderr, "hint: the policy marks %s best_effort; make it required to refuse "
 			"runs on hosts without it\n", layer_name(i));
 	}
+}
+
+/* -n: the plan, the assessment, and whether the run would be refused. */
+static int dry_run(struct run *r, struct plan *p, bool denied)
+{
+	if (denied) {
+		plan_print(r, p, r->cli.json);
+		return deny(r);
+	}
+	if (ev_dry_run(r, p) < 0)
+		return EXIT_FAILED;
+	plan_print(r, p, r->cli.json);
+	return 0;
+}
+
+static void print_overridden(const struct run *r)
+{
+	_cleanup_free_ char *why = str_utf8_safe(r->cli.override);
+
+	if (why)
+		str_one_line(why);
+	fprintf(stderr, "leasexec: note: assessment %s is above the ceiling %s; overridden "
+		"(audited): %s\n", assess_level_name(r->adec.level),
+		assess_level_name(r->adec.ceiling), why ? why : "?");
 }
 
 static int run_main(struct run *r)
@@ -226,13 +257,17 @@ static int run_main(struct run *r)
 		plan_free(&p);
 		return failed(r, EXIT_FAILED);
 	}
-	if (r->cli.dry_run) {
-		code = ev_dry_run(r, &p) < 0 ? EXIT_FAILED : 0;
-		if (code == 0)
-			plan_print(r, &p, r->cli.json);
+	/* the assess stage: after the plan (it knows the environment that will pass),
+	 * before anything is spawned or a use is taken */
+	e = assessment_run(r, p.envp);
+	if ((e < 0 && e != -EPERM) || r->cli.dry_run || e == -EPERM) {
+		code = e < 0 && e != -EPERM ? failed(r, EXIT_FAILED) :
+		       r->cli.dry_run ? dry_run(r, &p, e == -EPERM) : deny(r);
 		plan_free(&p);
 		return code;
 	}
+	if (r->adec.outcome == AO_OVERRIDDEN && !r->cli.quiet)
+		print_overridden(r);
 	if ((e = request_take_use(r)) < 0)
 		code = e == -EPERM ? deny(r) : failed(r, EXIT_FAILED);
 	else if (plan_prepare(r, &p) < 0) {
@@ -310,6 +345,7 @@ int main(int argc, char **argv)
 		if (code == 0)
 			code = EXIT_FAILED;
 	}
+	assessment_free(&r);
 	run_free(&r);
 	fflush(stdout);
 	return code;

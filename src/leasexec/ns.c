@@ -120,6 +120,12 @@ int ns_root_bind(struct ns_root *nr, const char *path, unsigned attr, struct cal
 	struct stat st;
 	int fd = open_source(path, strict);
 
+	/* O_PATH | O_NOFOLLOW opens a symlink itself: a lease path may not be one */
+	if (fd >= 0 && strict && fstat(fd, &st) == 0 && S_ISLNK(st.st_mode)) {
+		close(fd);
+		fd = -1;
+		errno = ELOOP;
+	}
 	if (fd < 0 && errno == ELOOP && strict) {
 		err_set(err, ELOOP, path, "the lease's path goes through a symbolic link");
 		err_hint(err, "name the path it resolves to (realpath %s) in the lease", path);

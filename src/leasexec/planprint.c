@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "artifacts.h"
+#include "assessment.h"
 #include "canon.h"
 #include "json.h"
 #include "plan.h"
@@ -73,6 +75,8 @@ static void print_limits(const struct plan *p)
 			continue;
 		limit_format(i, p->lim.v[i], v, sizeof(v));
 		printf(" %s %s", limit_name(i), v);
+		if (p->lim.share & (1u << i))
+			printf(" (%u%% of the host's free, within the profile's max)", p->lim.pct[i]);
 	}
 	printf("\n");
 }
@@ -144,7 +148,7 @@ static void print_human(const struct run *r, const struct plan *p)
 	printf("  command     %s (opened once, executed from that fd%s)\n", p->cmd_path,
 	       r->lease.cmds[r->dec.cmd_index].pinned ? ", sha256 verified" : "");
 	printf("  argv       ");
-	for (char *const *a = p->argv; *a; a++)
+	for (char *const *a = r->shown_argv ? r->shown_argv : p->argv; *a; a++)
 		printf(" %s", *a);
 	printf("\n  run as      %s (uid %u, gid %u, %d groups)%s\n", p->run_as,
 	       (unsigned)p->id.uid, (unsigned)p->id.gid, p->id.ngroups,
@@ -179,6 +183,7 @@ static void print_human(const struct run *r, const struct plan *p)
 	}
 	printf("  no_new_privs yes; new session (%s); core dumps off\n",
 	       p->pty ? "its own pty as controlling terminal" : "no controlling terminal");
+	assessment_print(r);
 }
 
 static void print_json(const struct run *r, const struct plan *p)
@@ -190,7 +195,7 @@ static void print_json(const struct run *r, const struct plan *p)
 
 	cJSON_AddStringToObject(o, "lease", r->lease.id);
 	cJSON_AddStringToObject(o, "command", p->cmd_path);
-	for (char *const *a = p->argv; *a; a++) {
+	for (char *const *a = r->shown_argv ? r->shown_argv : p->argv; *a; a++) {
 		_cleanup_free_ char *s = str_utf8_safe(*a);
 
 		cJSON_AddItemToArray(argv, cJSON_CreateString(s ? s : "?"));
@@ -210,6 +215,8 @@ static void print_json(const struct run *r, const struct plan *p)
 	for (int i = 0; i < LIM__MAX; i++)
 		if (p->lim.set & (1u << i))
 			cJSON_AddNumberToObject(lim, limit_name(i), (double)p->lim.v[i]);
+	if (p->lim.share)
+		cJSON_AddItemToObject(o, "limit_shares", art_shares_json(r, &p->lim));
 	cJSON_AddStringToObject(o, "network", net_mode_name(p->net));
 	cJSON_AddBoolToObject(o, "pty", p->pty);
 	cJSON_AddBoolToObject(o, "record_input", p->record_input);
@@ -225,6 +232,8 @@ static void print_json(const struct run *r, const struct plan *p)
 		cJSON_AddNumberToObject(rule, "access", (double)p->ll.rules[i].access);
 		cJSON_AddItemToArray(paths, rule);
 	}
+	if (r->assess)
+		cJSON_AddItemToObject(o, "assess", assessment_json(r, ASSESS_MAX_FINDINGS));
 	if (canon_write(o, &b) == 0)
 		printf("%s\n", b.data);
 }

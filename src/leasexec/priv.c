@@ -191,6 +191,16 @@ static int verify_ids(const struct identity *id, struct calyx_err *err)
 	return 0;
 }
 
+int priv_drop_assessor(uid_t uid, gid_t gid)
+{
+	struct identity id = { .uid = uid, .gid = gid, .ngroups = 0 };
+	struct calyx_err err = { 0 };
+
+	if (uid == 0)
+		return -EPERM;
+	return priv_switch(&id, &err);
+}
+
 int priv_switch(const struct identity *id, struct calyx_err *err)
 {
 	uint64_t eff, perm, inh;

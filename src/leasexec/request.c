@@ -144,6 +144,61 @@ static int gather_state(struct run *r)
 	return e < 0 ? fail(r, STAGE_STATE, e) : 0;
 }
 
+/* A number from the start of a small root-owned kernel file; 0 when there is none. */
+static uint64_t read_u64_at(const char *path, const char *key)
+{
+	char buf[4096], *p;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = key ? strstr(buf, key) : buf;
+	return p ? strtoull(p + (key ? strlen(key) : 0), NULL, 10) : 0;
+}
+
+static uint64_t min_known(uint64_t a, uint64_t b)
+{
+	return !a ? b : !b ? a : a < b ? a : b;
+}
+
+/* What the host has free now: MemAvailable, online CPUs, and the limits of
+ * the cgroup parent runs are created under.  Read only for a profile that
+ * gives shares of the host; from the kernel, never from the caller. */
+static void host_free_read(struct host_free *h)
+{
+	char path[256];
+	uint64_t max, cur, quota, period;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	h->mem_bytes = read_u64_at("/proc/meminfo", "MemAvailable:") * 1024;
+	h->cpu_milli = cpus > 0 ? (uint64_t)cpus * 1000 : 0;
+	snprintf(path, sizeof(path), "/sys/fs/cgroup/%s/memory.max", calyx_paths.cgroup_name);
+	max = read_u64_at(path, NULL); /* "max" reads as 0: no limit */
+	snprintf(path, sizeof(path), "/sys/fs/cgroup/%s/memory.current", calyx_paths.cgroup_name);
+	cur = read_u64_at(path, NULL);
+	if (max)
+		h->mem_bytes = min_known(h->mem_bytes, max > cur ? max - cur : 1);
+	snprintf(path, sizeof(path), "/sys/fs/cgroup/%s/cpu.max", calyx_paths.cgroup_name);
+	quota = read_u64_at(path, NULL);
+	period = read_u64_at(path, " ");
+	if (quota && period)
+		h->cpu_milli = min_known(h->cpu_milli, quota * 1000 / period);
+}
+
+static bool profile_has_shares(const struct run *r)
+{
+	const struct profile *pr = policy_profile(&r->policy, r->lease.profile ? r->lease.profile :
+						  r->policy.default_profile);
+
+	return pr && pr->defaults.share;
+}
+
 int request_decide(struct run *r)
 {
 	int e = gather_state(r);
@@ -159,6 +214,8 @@ int request_decide(struct run *r)
 	r->req.args = r->cli.argv + 1;
 	r->req.cwd = r->caller.cwd;
 	r->req.home = r->caller.home;
+	if (profile_has_shares(r))
+		host_free_read(&r->req.host_free);
 	policy_decide(&r->lease, &r->req, &r->policy, &r->dec);
 	return r->dec.allow ? 0 : -EPERM;
 }

@@ -154,6 +154,7 @@ static int req_build(const struct runmap_reg *reg, struct sn_req *req, struct ca
 		.net = (uint32_t)reg->net,
 		.fatal = reg->fatal,
 		.deny_threshold = reg->deny_threshold,
+		.timeline_ms = reg->timeline_ms,
 	};
 	if ((r = copy_field(req->run_id, sizeof(req->run_id), reg->run_id, "run id", err)) < 0 ||
 	    (r = copy_field(req->lease_id, sizeof(req->lease_id), reg->lease_id, "lease id",
@@ -162,7 +163,8 @@ static int req_build(const struct runmap_reg *reg, struct sn_req *req, struct ca
 			    err)) < 0 ||
 	    (r = copy_field(req->memory, sizeof(req->memory), reg->memory_path, "memory path",
 			    err)) < 0 ||
-	    (r = copy_field(req->pids, sizeof(req->pids), reg->pids_path, "pids path", err)) < 0)
+	    (r = copy_field(req->pids, sizeof(req->pids), reg->pids_path, "pids path", err)) < 0 ||
+	    (r = copy_field(req->cpu, sizeof(req->cpu), reg->cpu_path, "cpu path", err)) < 0)
 		return r;
 	return rules_to_wire(reg, req, err);
 }
@@ -191,7 +193,10 @@ int runmap_register(const struct runmap_reg *reg, struct calyx_err *err)
 			       strerror(errno));
 	fds[0] = cg;
 	fds[1] = pfd;
-	return sn_call(req, fds, 2, &resp, err);
+	r = sn_call(req, fds, 2, &resp, err);
+	if (reg->ret_timeline)
+		*reg->ret_timeline = r == 0 && resp.timeline;
+	return r;
 }
 
 static void summary_from_wire(const struct sn_wire_summary *w, struct runmap_summary *s)
@@ -277,7 +282,9 @@ int runmap_unregister(uint64_t cgroup_id, struct runmap_summary *ret, struct cal
 	req->op = SN_REQ_UNREGISTER;
 	req->cgroup_id = cgroup_id;
 	r = sn_call(req, NULL, 0, &resp, err);
-	if (r == 0 && ret)
+	if (r == 0 && ret) {
 		summary_from_wire(&resp.sum, ret);
+		ret->timeline = resp.timeline != 0;
+	}
 	return r;
 }

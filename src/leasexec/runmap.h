@@ -56,6 +56,9 @@ struct runmap_reg {
 	uint64_t disk_write_limit; /* bytes; 0: none */
 	uint32_t fatal;            /* enum runmap_fatal bits */
 	uint32_t deny_threshold;   /* denied attempts tolerated (NET_DENIED) */
+	const char *cpu_path;      /* v1 cpu dir of the cpu limit, for throttling marks; NULL */
+	uint32_t timeline_ms;      /* the daemon samples the run's timeline this often; 0: not */
+	bool *ret_timeline;        /* NULL, or set: the daemon agreed to sample it */
 };
 
 #define RUNMAP_TOP 16
@@ -68,6 +71,7 @@ struct runmap_summary {
 	uint64_t connects_allowed, connects_denied, sends_allowed, sends_denied;
 	uint64_t lost_events;      /* events the sentinel log misses for this run */
 	const char *killed;        /* NULL, or why the sentinel killed the run */
+	bool timeline;             /* the daemon wrote runs/RUN-…/timeline.jsonl */
 	size_t n_top;              /* most frequent syscalls, by native number */
 	struct {
 		uint32_t nr;

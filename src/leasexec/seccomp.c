@@ -73,6 +73,11 @@ static uint32_t deny_action(const struct policy *p)
 	}
 }
 
+char *sc_syscall_name(int nr)
+{
+	return seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+}
+
 void sc_unknown_names(char *const *v, struct buf *bad)
 {
 	for (; v && *v; v++)

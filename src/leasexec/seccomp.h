@@ -35,6 +35,9 @@ void sc_plan_free(struct sc_plan *sc);
  * file: the check is the one sc_plan_build makes).
  */
 void sc_unknown_names(char *const *v, struct buf *bad);
+/* The name of system call nr on this architecture (malloc'd), or NULL
+ * (for calyx run report's top system calls). */
+char *sc_syscall_name(int nr);
 /* The built-in deny list (names), NULL-terminated, for the plan and docs. */
 extern const char *const sc_builtin_deny[];
 

@@ -25,6 +25,7 @@
 #include "paths.h"
 #include "runstate.h"
 #include "supervise.h"
+#include "timeline.h"
 
 #ifndef P_PIDFD
 #define P_PIDFD 3
@@ -351,6 +352,8 @@ static int next_timeout(const struct plan *p, const struct sup *s, uint64_t now)
 		t = p->expiry_at_ms;
 	if (p->pty && now + PTY_STOP_CHECK_MS < t)
 		t = now + PTY_STOP_CHECK_MS;
+	if (tl_due_in(s->tl, (int64_t)now) < (int64_t)(t - now))
+		t = now + (uint64_t)tl_due_in(s->tl, (int64_t)now);
 	return t > now ? (int)(t - now) : 0;
 }
 
@@ -451,6 +454,7 @@ void sup_loop(struct run *r, struct plan *p, struct sup *s)
 			kill_run(p, s, k);
 		if (s->pty)
 			pty_check_stopped(s->pty); /* ^Z: with a PID namespace no SIGCHLD tells us */
+		tl_tick(s->tl, (int64_t)now);
 		reap(s);
 	}
 	/* the main process is gone: nothing else of the run may outlive it */

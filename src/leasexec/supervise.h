@@ -52,6 +52,7 @@ struct sup {
 	uint64_t start_ms, end_ms;
 	struct timespec start_rt, end_rt;
 	time_t revoked_mtime;
+	struct tl *tl;           /* resource timeline sampled from the loop, or NULL */
 };
 
 const char *kill_reason_name(enum kill_reason k);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "assess.h"
 #include "json.h"
 #include "lease.h"
 
@@ -587,6 +588,17 @@ static int parse_env(const cJSON *b, struct lease *l, struct calyx_err *err)
 	return parse_env_set(json_member(e, "set"), l, err);
 }
 
+static int parse_i64_prefix(const char *s, size_t n, int64_t min, int64_t max, int64_t *ret)
+{
+	char num[16];
+
+	if (n == 0 || n >= sizeof(num))
+		return -EINVAL;
+	memcpy(num, s, n);
+	num[n] = '\0';
+	return parse_i64(num, min, max, ret);
+}
+
 int limits_parse_json(const cJSON *o, const char *where, struct limits *ret,
 		      struct calyx_err *err)
 {
@@ -610,6 +622,20 @@ int limits_parse_json(const cJSON *o, const char *where, struct limits *ret,
 		if (id == LIM__MAX)
 			return err_set(err, EINVAL, sub, "unknown limit (wall, cpu, memory, pids, "
 				       "fsize, nofile, disk_write, output)");
+		if (cJSON_IsString(c) && (id == LIM_MEMORY || id == LIM_CPU) &&
+		    strchr(c->valuestring, '%')) {
+			int64_t pct;
+			size_t n = strlen(c->valuestring);
+
+			if (n < 2 || c->valuestring[n - 1] != '%' || c->valuestring[0] == '0' ||
+			    parse_i64_prefix(c->valuestring, n - 1, 1, 100, &pct) < 0)
+				return err_set(err, EINVAL, sub, "\"%s\" is not a share of 1%% to 100%%",
+					       c->valuestring);
+			ret->set |= 1u << id;
+			ret->share |= 1u << id;
+			ret->pct[id] = (uint8_t)pct;
+			continue;
+		}
 		if (cJSON_IsString(c))
 			s = c->valuestring;
 		else if (json_int_value(c, &iv) == 0 && iv > 0)
@@ -683,6 +709,9 @@ static int parse_misc(const cJSON *b, struct lease *l, struct calyx_err *err)
 	    (r = json_get_string(b, "expiry", false, "lease", &expiry, err)) < 0 ||
 	    (r = limits_parse_json(json_member(b, "limits"), "lease.limits", &l->limits, err)) < 0)
 		return r;
+	if (l->limits.share)
+		return err_set(err, EINVAL, "lease.limits", "shares of the host (\"25%%\") are for "
+			       "the policy's profiles; a lease gives absolute limits");
 	if (l->profile && (!user_name_valid(l->profile)))
 		return err_set(err, EINVAL, "lease.profile", "\"%s\" is not a profile name",
 			       l->profile);
@@ -719,6 +748,28 @@ static int parse_terminal(const cJSON *b, struct lease *l, struct calyx_err *err
 	return 0;
 }
 
+static int parse_assess(const cJSON *b, struct lease *l, struct calyx_err *err)
+{
+	static const char *const keys[] = { "max", "override", NULL };
+	const cJSON *o = json_member(b, "assess");
+	const char *max = NULL;
+	enum assess_level lv;
+	int r;
+
+	if (!o)
+		return 0;
+	if ((r = json_check_object(o, keys, "lease.assess", err)) < 0 ||
+	    (r = json_get_string(o, "max", false, "lease.assess", &max, err)) < 0 ||
+	    (r = json_get_bool(o, "override", false, "lease.assess", &l->assess_override, err)) < 0)
+		return r;
+	if (max && assess_level_parse(max, &lv) < 0)
+		return err_set(err, EINVAL, "lease.assess.max", "\"%s\" is not LOW, MEDIUM, HIGH or "
+			       "BLOCKED", max);
+	l->assess_max_set = max != NULL;
+	l->assess_max = max ? (int)lv : 0;
+	return 0;
+}
+
 static int copy_signers(const struct verified_body *vb, struct lease *l, struct calyx_err *err)
 {
 	bool issuer_signed = false;
@@ -743,7 +794,7 @@ static int copy_signers(const struct verified_body *vb, struct lease *l, struct 
 int lease_from_verified(const struct verified_body *vb, struct lease *l, struct calyx_err *err)
 {
 	static const char *const keys[] = {
-		"auth", "capture", "caps", "commands", "cwd", "env", "expires_at", "expiry",
+		"assess", "auth", "capture", "caps", "commands", "cwd", "env", "expires_at", "expiry",
 		"hosts", "id", "intent", "issued_at", "issuer", "limits", "max_uses", "network",
 		"not_before", "paths", "profile", "pty", "record_input", "run_as", "subject", "v",
 		NULL,
@@ -758,6 +809,7 @@ int lease_from_verified(const struct verified_body *vb, struct lease *l, struct 
 	    (r = parse_commands(b, l, err)) < 0 || (r = parse_paths(b, l, err)) < 0 ||
 	    (r = parse_env(b, l, err)) < 0 || (r = parse_network(b, l, err)) < 0 ||
 	    (r = parse_misc(b, l, err)) < 0 || (r = parse_terminal(b, l, err)) < 0 ||
+	    (r = parse_assess(b, l, err)) < 0 ||
 	    (r = copy_signers(vb, l, err)) < 0) {
 		lease_free(l);
 		return r;

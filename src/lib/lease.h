@@ -72,7 +72,9 @@ enum limit_id {
 
 struct limits {
 	uint32_t set;
-	uint64_t v[LIM__MAX];
+	uint32_t share;         /* of .set: given as a share of the host ("25%"), profiles only */
+	uint64_t v[LIM__MAX];   /* a share's value is 0 until policy_resolve_shares() */
+	uint8_t pct[LIM__MAX];  /* the share, in percent */
 };
 
 struct lease {
@@ -100,6 +102,9 @@ struct lease {
 	enum pty_mode pty;
 	enum auth_method auth;
 	bool record_input; /* keystrokes go into the session recording too */
+	bool assess_max_set;   /* assess.max given: the lease lowers the policy's ceiling */
+	int assess_max;        /* an enum assess_level (lease.h does not include assess.h) */
+	bool assess_override;  /* assess.override: --override may run above the ceiling */
 	/* distinct trusted keys whose signatures counted */
 	size_t n_signers;
 	struct {

@@ -2,6 +2,9 @@
 noinst_LIBRARIES += src/lib/libcalyx.a
 src_lib_libcalyx_a_SOURCES = \
 	src/lib/asciicast.c src/lib/asciicast.h \
+	src/lib/assess.c src/lib/assess.h src/lib/assess_danger.c src/lib/assess_ext.c \
+	src/lib/assess_policy.c src/lib/assess_run.c \
+	src/lib/assess_secrets.c \
 	src/lib/audit.c src/lib/audit.h src/lib/audit_int.h \
 	src/lib/audit_key.c src/lib/audit_rec.c src/lib/audit_verify.c \
 	src/lib/canon.c src/lib/canon.h \
@@ -13,6 +16,7 @@ src_lib_libcalyx_a_SOURCES = \
 	src/lib/runstate.c src/lib/runstate.h \
 	src/lib/sig.c src/lib/sig.h \
 	src/lib/store.c src/lib/store.h \
+	src/lib/timeline.c src/lib/timeline.h \
 	src/lib/trust.c src/lib/trust.h \
 	src/lib/util.c src/lib/util.h
 nodist_src_lib_libcalyx_a_SOURCES = src/lib/policy_default.c

@@ -163,8 +163,18 @@ static int parse_profile(const cJSON *o, struct profile *pr, struct calyx_err *e
 		return r;
 	if (!(pr->max.set & (1u << LIM_WALL)) || !(pr->defaults.set & (1u << LIM_WALL)))
 		return err_set(err, EINVAL, where, "every profile needs defaults.wall and max.wall");
+	if (pr->max.share)
+		return err_set(err, EINVAL, where, "a maximum is absolute: a share of the host "
+			       "(\"25%%\") goes in defaults");
 	for (int i = 0; i < LIM__MAX; i++) {
 		uint32_t bit = 1u << i;
+
+		/* a share of the host is always clamped by an absolute maximum */
+		if ((pr->defaults.share & bit) && !(pr->max.set & bit))
+			return err_set(err, EINVAL, where, "defaults.%s is a share of the host: max.%s "
+				       "must bound it", limit_name(i), limit_name(i));
+		if (pr->defaults.share & bit)
+			continue;
 
 		if ((pr->defaults.set & bit) && (pr->max.set & bit) && pr->defaults.v[i] > pr->max.v[i])
 			return err_set(err, EINVAL, where, "defaults.%s is above max.%s", limit_name(i),
@@ -479,17 +489,21 @@ static int parse_interactive(const cJSON *root, struct policy *p, struct calyx_e
 static int parse_top(const cJSON *root, struct policy *p, struct calyx_err *err)
 {
 	static const char *const keys[] = {
-		"allow_wildcard_hosts", "approvals", "audit", "auth", "auth_timeout", "base_paths",
-		"caps", "clock_skew", "default_profile", "env_never", "hosts", "invokers", "layers",
-		"max_lifetime", "network_modes", "never_commands", "never_grant", "never_writable",
-		"pam_session", "private_tmp", "profiles", "record_input", "retention", "run_as",
-		"seccomp", "sentinel", "sentinel_deny_threshold", "sentinel_fatal", "v", NULL,
+		"allow_wildcard_hosts", "approvals", "assess", "audit", "auth", "auth_timeout",
+		"base_paths", "caps", "clock_skew", "default_profile", "env_never", "hosts", "invokers",
+		"layers", "max_lifetime", "network_modes", "never_commands", "never_grant",
+		"never_writable", "pam_session", "private_tmp", "profiles", "record_input", "retention",
+		"run_as", "seccomp", "sentinel", "sentinel_deny_threshold", "sentinel_fatal",
+		"timeline_interval_ms", "v", NULL,
 	};
 	int64_t v;
 	int r;
 
 	p->clock_skew = 30;
+	p->timeline_interval_ms = 100;
 	if ((r = json_check_object(root, keys, "policy", err)) < 0 ||
+	    (r = json_get_int(root, "timeline_interval_ms", false, 0, 60000, "policy",
+			      &p->timeline_interval_ms, err)) < 0 ||
 	    (r = json_get_int(root, "v", true, 1, 1, "policy", &v, err)) < 0 ||
 	    (r = json_get_int(root, "max_lifetime", true, 1, 30 * 86400, "policy",
 			      &p->max_lifetime, err)) < 0 ||
@@ -499,6 +513,10 @@ static int parse_top(const cJSON *root, struct policy *p, struct calyx_err *err)
 	    (r = json_get_bool(root, "allow_wildcard_hosts", false, "policy",
 			       &p->allow_wildcard_hosts, err)) < 0)
 		return r;
+	if (p->timeline_interval_ms > 0 && p->timeline_interval_ms < 10)
+		return err_set(err, EINVAL, "policy.timeline_interval_ms", "%lld ms is below the "
+			       "10 ms minimum (0 turns the timeline off)",
+			       (long long)p->timeline_interval_ms);
 	return 0;
 }
 
@@ -517,7 +535,8 @@ int policy_parse(const char *text, size_t len, struct policy *p, struct calyx_er
 	    (r = parse_network(doc.root, p, err)) < 0 || (r = parse_seccomp(doc.root, p, err)) < 0 ||
 	    (r = parse_layers(doc.root, p, err)) < 0 || (r = parse_approvals(doc.root, p, err)) < 0 ||
 	    (r = parse_housekeeping(doc.root, p, err)) < 0 ||
-	    (r = parse_interactive(doc.root, p, err)) < 0)
+	    (r = parse_interactive(doc.root, p, err)) < 0 ||
+	    (r = assess_policy_parse(json_member(doc.root, "assess"), &p->assess, err)) < 0)
 		policy_free(p);
 	json_doc_free(&doc);
 	return r < 0 ? r : 0;
@@ -561,6 +580,7 @@ void policy_free(struct policy *p)
 		strv_free(p->approvals[i].roles);
 	}
 	free(p->approvals);
+	assess_policy_free(&p->assess);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -769,8 +789,10 @@ static int check_limits(const struct policy *p, const struct lease *l, struct de
 		if (l->limits.set & bit) {
 			d->eff.v[i] = l->limits.v[i];
 			d->eff.set |= bit;
+			d->eff.share &= ~bit;
 		}
-		if (!(d->eff.set & bit) || !(pr->max.set & bit) || d->eff.v[i] <= pr->max.v[i])
+		if (!(d->eff.set & bit) || !(pr->max.set & bit) || (d->eff.share & bit) ||
+		    d->eff.v[i] <= pr->max.v[i])
 			continue;
 		limit_format(i, d->eff.v[i], have, sizeof(have));
 		limit_format(i, pr->max.v[i], max, sizeof(max));
@@ -780,6 +802,19 @@ static int check_limits(const struct policy *p, const struct lease *l, struct de
 	if (!(p->net_modes & (1u << l->net)))
 		return deny(d, "policy.network_modes", "%s asks for network mode %s, which the "
 			    "policy does not allow", l->id, net_mode_name(l->net));
+	return 1;
+}
+
+/* A lease may lower the assessment ceiling, never raise it or ask for one that does not exist. */
+static int check_assess(const struct policy *p, const struct lease *l, struct decision *d)
+{
+	if ((l->assess_max_set || l->assess_override) && !p->assess.enabled)
+		return deny(d, "policy.assess", "%s sets assess, but the policy has no assessment "
+			    "(no \"assess\" section)", l->id);
+	if (l->assess_max_set && l->assess_max > (int)p->assess.default_max)
+		return deny(d, "policy.assess.default_max", "%s asks for assess.max %s; the policy "
+			    "allows at most %s", l->id, assess_level_name(l->assess_max),
+			    assess_level_name(p->assess.default_max));
 	return 1;
 }
 
@@ -875,7 +910,8 @@ int policy_check_lease(const struct policy *p, const struct lease *l, bool appro
 	memset(d, 0, sizeof(*d));
 	d->cmd_index = -1;
 	if ((r = check_lifetime_hosts(p, l, d)) <= 0 || (r = check_identity(p, l, d)) <= 0 ||
-	    (r = check_paths(p, l, d)) <= 0 || (r = check_limits(p, l, d)) <= 0)
+	    (r = check_paths(p, l, d)) <= 0 || (r = check_limits(p, l, d)) <= 0 ||
+	    (r = check_assess(p, l, d)) <= 0)
 		return 0;
 	if (approvals && check_approvals(p, l, d) <= 0)
 		return 0;
@@ -1020,6 +1056,30 @@ static int check_window(const struct policy *p, const struct lease *l, const str
 	return 1;
 }
 
+/* Free memory and CPUs of the host (and the cgroup parent) -> values, clamped by max. */
+void policy_resolve_shares(struct limits *eff, const struct limits *max,
+			   const struct host_free *h)
+{
+	static const uint64_t floor[LIM__MAX] = { [LIM_MEMORY] = 16ULL << 20, [LIM_CPU] = 10 };
+
+	for (int i = 0; i < LIM__MAX; i++) {
+		uint32_t bit = 1u << i;
+		uint64_t base = i == LIM_MEMORY ? h->mem_bytes : h->cpu_milli, v;
+
+		if (!(eff->share & bit))
+			continue;
+		/* what the host has is unknown: the profile's maximum, never more */
+		v = base ? base / 100 * eff->pct[i] + base % 100 * eff->pct[i] / 100 : max->v[i];
+		if (i == LIM_MEMORY)
+			v &= ~4095ULL; /* whole pages */
+		if (v < floor[i])
+			v = floor[i];
+		if ((max->set & bit) && v > max->v[i])
+			v = max->v[i];
+		eff->v[i] = v;
+	}
+}
+
 int policy_decide(const struct lease *l, const struct request *req, const struct policy *p,
 		  struct decision *d)
 {
@@ -1049,6 +1109,7 @@ int policy_decide(const struct lease *l, const struct request *req, const struct
 	if (policy_match_command(l, req, d) <= 0 || check_cwd(l, req, d) <= 0)
 		return 0;
 	d->auth_pam = policy_needs_auth(p, l);
+	policy_resolve_shares(&d->eff, &d->profile->max, &req->host_free);
 	d->allow = true;
 	return 0;
 }

@@ -11,6 +11,7 @@
 
 #include <sys/types.h>
 
+#include "assess.h"
 #include "lease.h"
 
 enum layer_id {
@@ -101,6 +102,7 @@ struct policy {
 	enum sentinel_req sentinel;
 	uint32_t sentinel_fatal;     /* bit per violation: oom, pids, disk_write, net_denied */
 	int64_t sentinel_deny_threshold;
+	int64_t timeline_interval_ms; /* resource samples of a run (sentinel or supervisor); 0: none */
 	bool private_tmp;
 	struct approval_rule *approvals;
 	size_t n_approvals;
@@ -112,6 +114,7 @@ struct policy {
 	int64_t auth_timeout;       /* seconds a PAM authentication stays valid per user and tty; 0: ask every time */
 	bool pam_session;           /* open a PAM session for run_as around the run */
 	bool record_input;          /* record keystrokes of pty runs, whatever the lease says */
+	struct assess_policy assess; /* .enabled: the policy has an "assess" object */
 };
 
 int policy_parse(const char *text, size_t len, struct policy *ret, struct calyx_err *err);
@@ -122,6 +125,16 @@ const char *layer_name(enum layer_id id);
 const char *layer_req_name(enum layer_req r);
 /* The policy written by `calyx init`: safe, default-deny, documented. */
 extern const char policy_default_json[];
+
+/* What the host has free for a run, read at run start (0: unknown). */
+struct host_free {
+	uint64_t mem_bytes; /* MemAvailable, and what the cgroup parent still allows */
+	uint64_t cpu_milli; /* online CPUs, and the cgroup parent's cpu.max, in thousandths */
+};
+
+/* A profile's shares of the host ("memory": "25%") as values, clamped by its max. */
+void policy_resolve_shares(struct limits *eff, const struct limits *max,
+			   const struct host_free *h);
 
 struct request {
 	int64_t now;               /* realtime, seconds, read at verification */
@@ -136,6 +149,7 @@ struct request {
 	bool revoked;
 	bool killswitch;
 	int64_t uses;              /* uses recorded before this one */
+	struct host_free host_free; /* for profiles with shares of the host */
 };
 
 struct decision {

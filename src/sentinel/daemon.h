@@ -6,6 +6,7 @@
  *   ctl.c     the control socket (proto.h)
  *   events.c  ring buffer -> sentinel log
  *   sample.c  per-second cgroup sampling and fatal violations
+ *   timeline.c  the runs' resource timelines (lib/timeline.c), on their own timer
  *   slog.c    the sentinel log writer and the daemon's own logger
  *   wire.c    pure conversions of untrusted input (rules, record strings)
  * Single-threaded: one epoll loop in main.c owns everything.
@@ -39,6 +40,7 @@ enum sn_src {
 	SRC_RING,
 	SRC_SUPERVISOR,
 	SRC_LINGER,
+	SRC_TIMELINE,
 };
 
 struct sn_watch {
@@ -71,6 +73,7 @@ struct run {
 	struct sn_watch sup;     /* supervisor pidfd (fd -1: gone) */
 	bool supervisor_gone;
 	struct run_usage use;
+	struct tl *tl;           /* its resource timeline, or NULL */
 };
 
 struct sentinel {
@@ -78,7 +81,8 @@ struct sentinel {
 	struct run *runs;
 	size_t n_runs;
 	int epfd;
-	struct sn_watch sig, timer, ino, listen, ring, linger;
+	struct sn_watch sig, timer, ino, listen, ring, linger, tltimer;
+	int64_t tl_armed_ms;   /* the timeline timer's period, 0: disarmed */
 	unsigned int linger_ms; /* hooks stay this long after the last run */
 	int log_fd;            /* sentinel.jsonl */
 	struct buf pending;    /* lines not yet written */
@@ -177,6 +181,15 @@ int sample_run(struct sentinel *s, struct run *r, struct run_usage *ret);
 /* Sum of the run's counters plus the io of its live threads. */
 int run_totals(struct sentinel *s, struct run *r, struct run_counts *ret);
 void check_denied(struct sentinel *s, struct run *r);
+
+/* timeline.c */
+/* Start sampling r's timeline as q asks (0), or not (-errno: none asked, or no memory). */
+int sn_tl_start(struct sentinel *s, struct run *r, const struct sn_req *q);
+/* The timer fired: every due sample. */
+void sn_tl_tick(struct sentinel *s);
+/* The last sample, then runs/RUN-…/timeline.jsonl; 0 once written. */
+int sn_tl_finish(struct sentinel *s, struct run *r);
+void sn_tl_free(struct sentinel *s, struct run *r);
 
 uint64_t now_realtime_ns(void);
 uint64_t now_mono_ns(void);

@@ -4,7 +4,7 @@ SENTINEL_SOURCES = \
 	src/sentinel/daemon.h src/sentinel/proto.h src/sentinel/main.c \
 	src/sentinel/bpfobj.c src/sentinel/runs.c src/sentinel/ctl.c \
 	src/sentinel/events.c src/sentinel/sample.c src/sentinel/slog.c \
-	src/sentinel/wire.c \
+	src/sentinel/wire.c src/sentinel/timeline.c \
 	bpf/sentinel.h src/lib/paths.c
 EXTRA_DIST += src/sentinel/proto.h src/sentinel/daemon.h contrib/calyx-sentinel.service \
 	docs/sentinel-benchmark.md bench/sentinel/local.mk bench/sentinel/getppid-loop.c \

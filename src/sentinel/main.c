@@ -156,7 +156,10 @@ static int fd_sources(struct sentinel *s, struct calyx_err *err)
 				    .fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK) };
 	s->linger = (struct sn_watch){ .src = SRC_LINGER,
 				       .fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC) };
+	s->tltimer = (struct sn_watch){ .src = SRC_TIMELINE,
+					.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC) };
 	if (s->sig.fd < 0 || s->timer.fd < 0 || s->ino.fd < 0 || s->linger.fd < 0 ||
+	    s->tltimer.fd < 0 ||
 	    timerfd_settime(s->timer.fd, 0, &it, NULL) < 0)
 		return err_set(err, errno, "setup", "signalfd/timerfd/inotify: %s", strerror(errno));
 	/* the kill switch is a file in rundir: created, renamed into place, or removed */
@@ -167,7 +170,8 @@ static int fd_sources(struct sentinel *s, struct calyx_err *err)
 	 * once-a-second tick still reads it */
 	inotify_add_watch(s->ino.fd, calyx_paths.state, IN_MOVED_TO | IN_CLOSE_WRITE);
 	if ((r = runs_watch(s, &s->sig, EPOLLIN)) < 0 || (r = runs_watch(s, &s->timer, EPOLLIN)) < 0 ||
-	    (r = runs_watch(s, &s->ino, EPOLLIN)) < 0 || (r = runs_watch(s, &s->linger, EPOLLIN)) < 0)
+	    (r = runs_watch(s, &s->ino, EPOLLIN)) < 0 || (r = runs_watch(s, &s->linger, EPOLLIN)) < 0 ||
+	    (r = runs_watch(s, &s->tltimer, EPOLLIN)) < 0)
 		return err_set(err, r, "epoll", "%s", strerror(-r));
 	return 0;
 }
@@ -223,6 +227,7 @@ static int sentinel_start(struct sentinel *s, const struct opts *o, int *pidfd,
 
 	*s = (struct sentinel){ .epfd = -1, .log_fd = -1, .sig.fd = -1, .timer.fd = -1,
 				.ino.fd = -1, .listen.fd = -1, .ring.fd = -1, .linger.fd = -1,
+				.tltimer.fd = -1,
 				.linger_ms = o->linger_ms };
 	s->started_ns = now_realtime_ns();
 	if ((r = mkdir_mode(calyx_paths.rundir, 0755, 0, 0, err)) < 0 ||
@@ -270,6 +275,7 @@ static void sentinel_stop(struct sentinel *s)
 	closep(&s->timer.fd);
 	closep(&s->ino.fd);
 	closep(&s->linger.fd);
+	closep(&s->tltimer.fd);
 	closep(&s->epfd);
 	closep(&s->log_fd);
 	buf_free(&s->pending);
@@ -332,6 +338,7 @@ static void dispatch(struct sentinel *s, struct sn_watch *w)
 	case SRC_RING: events_consume(s); break;
 	case SRC_SUPERVISOR: runs_supervisor_died(s, w->ptr); break;
 	case SRC_LINGER: runs_linger_expired(s); break;
+	case SRC_TIMELINE: sn_tl_tick(s); break;
 	}
 }
 

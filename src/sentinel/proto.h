@@ -8,7 +8,9 @@
  *
  *   REGISTER    req + SCM_RIGHTS [cgroup v2 dir fd (O_RDONLY), supervisor pidfd]
  *               -> resp.err: 0 once the hooks see the run, else -errno + msg
+ *               (resp.timeline 1: the daemon samples the run's timeline, see below)
  *   UNREGISTER  req (cgroup_id) -> resp + summary, after the run's events are logged
+ *               (resp.timeline 1: it wrote runs/RUN-…/timeline.jsonl)
  *   STATUS      req -> JSON lines: {"daemon":...} then {"run":...} per run
  */
 #ifndef CALYX_SENTINEL_PROTO_H
@@ -17,7 +19,7 @@
 #include <stdint.h>
 
 #define SN_PROTO_MAGIC 0x53584c43U /* "CLXS" */
-#define SN_PROTO_VERSION 1
+#define SN_PROTO_VERSION 2
 #define SN_SOCKET_NAME "sentinel.sock"
 #define SN_PROTO_MAX_RULES 64
 #define SN_PROTO_ID_LEN 48
@@ -49,6 +51,10 @@ struct sn_req {
 	char memory[SN_PROTO_PATH_LEN];
 	char pids[SN_PROTO_PATH_LEN];
 	struct sn_wire_rule allow[SN_PROTO_MAX_RULES];
+	/* the run's resource timeline, sampled by the daemon: 0 none (v2) */
+	uint32_t timeline_ms;
+	uint32_t pad;
+	char cpu[SN_PROTO_PATH_LEN]; /* v1 cpu dir, for throttling marks, or "" */
 };
 
 struct sn_wire_summary {
@@ -67,7 +73,7 @@ struct sn_wire_summary {
 struct sn_resp {
 	uint32_t magic, version;
 	int32_t err; /* 0 or -errno */
-	uint32_t pad;
+	uint32_t timeline; /* see REGISTER and UNREGISTER */
 	char msg[256];
 	char hint[192];
 	struct sn_wire_summary sum; /* UNREGISTER */

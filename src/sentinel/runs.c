@@ -46,10 +46,14 @@ static int req_check(const struct sn_req *q, struct sentinel_allow *allow, char 
 		return snprintf(why, n, "bad run or lease id"), -EINVAL;
 	if (!field_ok(q->cgroup, sizeof(q->cgroup), true, false) ||
 	    !field_ok(q->memory, sizeof(q->memory), true, true) ||
-	    !field_ok(q->pids, sizeof(q->pids), true, true))
+	    !field_ok(q->pids, sizeof(q->pids), true, true) ||
+	    !field_ok(q->cpu, sizeof(q->cpu), true, true))
 		return snprintf(why, n, "bad cgroup path"), -EINVAL;
 	if (q->net > SN_NET_HOST || q->n_allow > SN_PROTO_MAX_RULES || !q->cgroup_id)
 		return snprintf(why, n, "bad network mode, allow list or cgroup id"), -EINVAL;
+	if (q->timeline_ms && (q->timeline_ms < 10 || q->timeline_ms > 60000 ||
+			       strchr(q->run_id, '/') || q->run_id[0] == '.'))
+		return snprintf(why, n, "bad timeline interval or run id"), -EINVAL;
 	memset(allow, 0, sizeof(*allow));
 	for (uint32_t i = 0; i < q->n_allow; i++)
 		if (rule_from_wire(&q->allow[i], &allow->rule[i]) < 0)
@@ -200,6 +204,7 @@ static void run_free(struct sentinel *s, struct run *r)
 		close(r->sup.fd);
 	}
 	closep(&r->cgfd);
+	sn_tl_free(s, r);
 	free(r);
 }
 
@@ -398,6 +403,7 @@ int runs_register(struct sentinel *s, const struct sn_req *q, int cgfd, int pidf
 	}
 	r->cgfd = TAKE_FD(cg);
 	TAKE_FD(pfd);
+	resp->timeline = sn_tl_start(s, r, q) == 0;
 	log_register(s, r, q);
 	sn_log(LOG_INFO, "registered %s (cgroup %llu, slot %u)", r->cfg.run_id,
 	       (unsigned long long)r->cfg.cgroup_id, r->cfg.slot);
@@ -524,6 +530,8 @@ int runs_unregister(struct sentinel *s, uint64_t cgid, struct sn_resp *resp)
 			 (unsigned long long)cgid);
 		return -ENOENT;
 	}
+	/* the last sample while the cgroup is still there, then the file */
+	resp->timeline = sn_tl_finish(s, r) == 0;
 	run_finish(s, r, "unregister", &resp->sum);
 	return 0;
 }

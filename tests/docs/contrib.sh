@@ -32,6 +32,8 @@ ID=$(issue --user $ALICE --cmd /bin/echo --cmd /usr/bin/id --rw "$WORK" --ttl 5m
 c=$(complete_as $ALICE "$LC" "leasexec --l" "$LEASEXEC")
 ok "completion: leasexec --l offers --lease and --lease-file" \
 	sh -c "[ \"\$(printf '%s\n' \"\$1\" | sort | tr '\n' ' ')\" = '--lease --lease-file --list ' ]" _ "$c"
+c=$(complete_as $ALICE "$LC" "leasexec --ov" "$LEASEXEC")
+ok "completion: leasexec --ov offers --override" test "$c" = --override
 c=$(complete_as $ALICE "$LC" "leasexec -l ''" "$LEASEXEC")
 ok "completion: leasexec -l offers the leases alice can use now" has "$c" "$ID"
 c=$(complete_as $BOB "$LC" "leasexec -l ''" "$LEASEXEC")
@@ -50,7 +52,13 @@ CC=$S/contrib/bash-completion/calyx
 RUN=$(as_alice "$LEASEXEC" -q -l "$ID" -- echo x >/dev/null 2>&1; last_run)
 c=$(complete_as root "$CC" "calyx ''" "$CALYX")
 ok "completion: calyx offers its commands" sh -c \
-	"[ \"\$(printf '%s\n' \"\$1\" | sort | tr '\n' ' ')\" = 'audit init key killswitch lease policy run sentinel version ' ]" _ "$c"
+	"[ \"\$(printf '%s\n' \"\$1\" | sort | tr '\n' ' ')\" = 'assess audit init key killswitch lease policy report run sentinel version ' ]" _ "$c"
+c=$(complete_as root "$CC" "calyx assess --" "$CALYX")
+ok "completion: calyx assess offers --json --policy --rules" \
+	sh -c "printf '%s\n' \"\$1\" | grep -qx -- --rules && printf '%s\n' \"\$1\" | grep -qx -- --policy" _ "$c"
+c=$(complete_as root "$CC" "calyx lease issue --assess-max ''" "$CALYX")
+ok "completion: --assess-max offers the levels" \
+	test "$(printf '%s\n' "$c" | sort | tr '\n' ' ')" = "BLOCKED HIGH LOW MEDIUM "
 c=$(complete_as root "$CC" "calyx policy check ''" "$CALYX")
 ok "completion: calyx policy check offers file names" test -n "$c"
 c=$(complete_as root "$CC" "calyx lease ''" "$CALYX")
@@ -60,6 +68,8 @@ c=$(complete_as $ALICE "$CC" "calyx lease show LEASE-" "$CALYX")
 ok "completion: calyx lease show offers the stored leases (as alice too)" has "$c" "$ID"
 c=$(complete_as root "$CC" "calyx run show ''" "$CALYX")
 ok "completion: calyx run show offers the runs" has "$c" "$RUN"
+c=$(complete_as root "$CC" "calyx run report ''" "$CALYX")
+ok "completion: calyx run report offers the runs" has "$c" "$RUN"
 c=$(complete_as root "$CC" "calyx key retire ed" "$CALYX")
 ok "completion: calyx key retire offers the trusted kids" \
 	has "$c" "$("$CALYX" key list | awk '/^ed25519:/ { print $1; exit }')"

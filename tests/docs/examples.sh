@@ -253,6 +253,38 @@ else
 	ok "agent: without the sentinel, network allow is refused (125)" \
 		sh -c "[ $rc -eq 125 ] && grep -q 'needs calyx-sentinel' '$TMPD/err'"
 fi
+# ---- README "An agent's script with a token in it" ------------------------------
+D=$ALICE_HOME/deploy
+rm -rf "$D" && mkdir -p "$D/site" && touch "$D/site/index.html" "$D/site/app.js"
+cp "$EX/deploy.sh" "$D/deploy.sh" && chmod 755 "$D/deploy.sh"
+alice_owns "$D"
+policy_set '.assess = {"assessors": ["secrets", "danger", "shellcheck"],
+	"default_max": "MEDIUM", "on_error": "BLOCKED", "timeout": "5s"}'
+ID=$("$CALYX" -q lease issue --user $ALICE --cmd "$D/deploy.sh" --rw "$D" --assess-override --ttl 10m)
+as_alice_in "$D" "$LEASEXEC" -l "$ID" -- ./deploy.sh >/dev/null 2>"$TMPD/err"
+rc=$?
+TOKHASH=$(printf '%s' "$(sed -n 's/^export REGISTRY_TOKEN=//p' "$EX/deploy.sh")" | sha256sum | cut -c1-8)
+ok "deploy: the script with a token is stopped before it runs (77)" test $rc -eq 77
+ok "deploy: one line, as in the README: level, ceiling, finding, place, hash prefix" \
+	grep -qxF "leasexec: denied: assessment HIGH is above the ceiling MEDIUM of $ID: gitlab-token in $D/deploy.sh:9:23 (secrets, sha256 $TOKHASH…)" "$TMPD/err"
+ok "deploy: the hint names --override, as in the README" \
+	grep -qxF 'hint: if this is intended, run it again with --override "REASON" (audited), or see every finding with calyx assess' "$TMPD/err"
+ok "deploy: nothing ran (no manifest)" test ! -e "$D/manifest.txt"
+out=$(as_alice_in "$D" "$LEASEXEC" -q --override "OPS-7: staging token, rotated after the demo" \
+	-l "$ID" -- ./deploy.sh 2>"$TMPD/err")
+ok "deploy: with --override and a reason it runs ($out)" test "$out" = "deploy: 3 lines in the manifest"
+ok "deploy: calyx audit show --type assess_event has the override, its reason and finding" \
+	sh -c "'$CALYX' --json audit show --type assess_event --lease '$ID' |
+	grep OVERRIDDEN | grep 'OPS-7: staging token' | grep -q gitlab-token"
+ok "deploy: ... and the refusal before it" \
+	sh -c "'$CALYX' audit show --type assess_event --lease '$ID' | grep -q DENIED"
+ok "deploy: meta.json's assess says OVERRIDDEN" test "$(meta .assess.outcome)" = OVERRIDDEN
+ok "deploy: the token is in no audit record or run artifact" sh -c "! grep -rqF -- \
+	'$(sed -n 's/^export REGISTRY_TOKEN=//p' "$EX/deploy.sh")' '$T/var/log/calyx' '$T/var/lib/calyx/runs'"
+"$CALYX" assess "$EX/deploy.sh" >/dev/null
+ok "deploy: calyx assess deploy.sh exits 2 (HIGH)" test $? -eq 2
+policy_set 'del(.assess)'
+
 ok "the audit trail verifies, seals included, after all of it" \
 	"$CALYX" -q audit verify --key "$T/etc/calyx/keys/audit.key.initial"
 tap_end

@@ -60,6 +60,10 @@ as_alice "$LEASEXEC" -q -l "$ID" -- echo hi >/dev/null 2>"$TMPD/err"
 rc=$?
 ok "agent-staging: the sentinel is required: without it no run (125)" \
 	sh -c "[ $rc -eq 125 ] && grep -q 'sentinel' '$TMPD/err'"
+as_alice "$LEASEXEC" -q -l "$ID" -- echo "ghp_$(head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 36)" >/dev/null 2>"$TMPD/err"
+rc=$?
+ok "agent-staging: a token in the arguments is refused by the assessment before anything runs (77)" \
+	sh -c "[ $rc -eq 77 ] && grep -q 'assessment HIGH is above the ceiling MEDIUM.*github-token in argv\[1\]' '$TMPD/err'"
 if sentinel_start; then
 	out=$(as_alice "$LEASEXEC" -q -l "$ID" -- echo hi 2>"$TMPD/err")
 	rc=$?

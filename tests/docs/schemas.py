@@ -251,6 +251,7 @@ BASE_LEASE = {
     "network": {"mode": "allow", "allow": ["10.0.0.0/8:443", "[2001:db8::/32]:80-81"]},
     "max_uses": 5, "profile": "trusted", "capture": True, "expiry": "finish",
     "pty": "auto", "record_input": True, "auth": "pam",
+    "assess": {"max": "HIGH", "override": True},
 }
 
 with open(os.path.join(SRC, "etc", "calyx", "policy.json"), "rb") as f:
@@ -263,6 +264,18 @@ BASE_POLICY.update({"auth": "run_as_root", "auth_timeout": 300, "pam_session": T
 BASE_POLICY["approvals"].append({"name": "prod", "when": {"rw_under": "/srv/prod", "caps": True},
                                  "signatures": 2, "distinct_roles": True,
                                  "roles": ["human", "host"]})
+BASE_POLICY["assess"] = {
+    "assessors": ["secrets", "danger", "shellcheck", "bandit"], "default_max": "HIGH",
+    "on_error": "BLOCKED", "override_max": "HIGH", "timeout": "5s",
+    "protected_branches": ["main"], "user": "nobody", "max_file": "4M",
+    "levels": {"jwt": "HIGH"},
+    "limits": {"memory": "1G", "cpu": 10, "pids": 64},
+    "external": {"shellcheck": {"path": "/usr/bin/shellcheck",
+                                "levels": {"error": "HIGH", "warning": "MEDIUM", "info": "LOW",
+                                           "style": "LOW"}},
+                 "bandit": {"path": "/usr/bin/bandit",
+                            "levels": {"HIGH": "HIGH", "MEDIUM": "MEDIUM", "LOW": "LOW",
+                                       "UNDEFINED": "LOW"}}}}
 
 TYPES = [None, True, False, 0, 1, -1, "x", "", [], {}, ["x"], {"x": 1}, 1.5]
 
@@ -431,6 +444,8 @@ def targeted_lease(base):
     for lim, vals in LIMIT_INT.items():
         yield from each(("limits", lim), vals)
     yield from each(("limits",), [{}, {"walltime": 1}])
+    yield from each(("assess", "max"), ["LOW", "MEDIUM", "BLOCKED", "low", "SEVERE", ""])
+    yield from each(("assess",), [{}, {"override": False}, {"min": "LOW"}])
     yield "signatures", "not in the body", set_at(base, ("signatures",), [])
 
 
@@ -453,6 +468,7 @@ def targeted_policy(base):
     yield from each(("auth_timeout",), [0, 1, 86400, 86401, -1, "5m"])
     yield from each(("sentinel_fatal",), [[], ["oom"], ["oom"] * 8, ["oom"] * 9, ["kill"]])
     yield from each(("sentinel_deny_threshold",), [0, 1000000, 1000001, -1])
+    yield from each(("timeline_interval_ms",), [0, 1, 9, 10, 100, 60000, 60001, -1])
     yield from each(("approvals", 0, "signatures"), [1, 8, 9, 0])
     yield from each(("approvals", 0, "when", "network"), ["host", "none", "HOST"])
     yield from each(("approvals", 2, "when", "rw_under"), PATHS)
@@ -466,6 +482,18 @@ def targeted_policy(base):
                                                "1T", "10000", "0", "4097", "5000", "0004K",
                                                "1.5M", 4096, ""])
     yield from each(("profiles",), [{}])
+    for f in ("default_max", "on_error", "override_max"):
+        yield from each(("assess", f), ["LOW", "BLOCKED", "medium", "NONE", ""])
+    yield from each(("assess", "assessors"), [[], ["secrets"], ["semgrep"], ["x"] * 5])
+    yield from each(("assess", "assessors", 0), ["danger", "bandit", "Secrets"])
+    yield from each(("assess", "user"), ["nobody", "root", "alice", ""] + USERS)
+    yield from each(("assess", "limits", "cpu"), [1, 3600, 3601, 0])
+    yield from each(("assess", "limits", "pids"), [1, 4096, 4097, 0])
+    yield from each(("assess", "external", "bandit", "levels"), [{}, {"CRITICAL": "HIGH"}])
+    yield from each(("assess", "external", "shellcheck", "levels", "style"), ["HIGH", "high"])
+    yield from each(("assess",), [{}, {"zz": 1}])
+    yield from each(("assess", "levels"), [{}, {"jwt": "HIGH", "rm-rf-home": "LOW"},
+                                           {"jwt": "high"}, {"nosuch-rule": "LOW"}, {"jwt": 1}])
     for u in USERS:
         m = copy.deepcopy(base)
         m["profiles"][u] = {"defaults": {"wall": 1}, "max": {"wall": 1}}
@@ -473,6 +501,14 @@ def targeted_policy(base):
     yield from each(("profiles", "trusted", "defaults"), [{}, {"wall": 1}, {"memory": "1G"}])
     yield from each(("profiles", "trusted", "max"), [{}, {"output": "1G"}])
     yield from each(("profiles", "trusted", "defaults", "memory"), ["1G", "0", "x", 1, 0])
+    shared = copy.deepcopy(base)
+    shared["profiles"]["shared"] = {"defaults": {"wall": 60, "memory": "25%", "cpu": "50%"},
+                                    "max": {"wall": 600, "memory": "1G", "cpu": "2"}}
+    yield "profiles", "shares of the host in defaults", shared
+    for v in ["1%", "100%", "0%", "101%", "2.5%", "%", "25 %", "025%"]:
+        yield ("profiles.shared.defaults.memory", json.dumps(v),
+               set_at(shared, ("profiles", "shared", "defaults", "memory"), v))
+    yield from each(("profiles", "trusted", "max", "cpu"), ["50%"])
 
 
 # Known gaps: rules no JSON Schema can state (an order between two fields, a

@@ -21,7 +21,7 @@ SECONDS_EACH=$2
 case $SECONDS_EACH in '' | *[!0-9]*) usage ;; esac
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 DATA=$SRC/tests/data
-TARGETS="fuzz_json fuzz_lease"
+TARGETS="fuzz_json fuzz_lease fuzz_assess"
 failed=0
 
 seed() {
@@ -30,6 +30,10 @@ seed() {
 	for f in "$DATA"/leases/*.json "$DATA"/trust.json "$DATA"/policy.json; do
 		cp "$f" "$corpus/seed-$(basename "$f")"
 	done
+	# the assessors: their own corpus of secrets, commands and look-alikes
+	case $corpus in */fuzz_assess)
+		for f in "$DATA"/assess/*; do cp "$f" "$corpus/seed-$(basename "$f")"; done ;;
+	esac
 }
 
 for t in $TARGETS; do

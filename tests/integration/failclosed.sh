@@ -42,21 +42,23 @@ ok "none of these runs left a run directory" test "$(ls "$T/var/lib/calyx/runs" 
 ok "with everything restored, the lease runs" \
 	test "$(as_alice "$LEASEXEC" -q -l "$ID" -- echo ran 2>/dev/null)" = ran
 
-# job control: ^Z stops the run and the supervisor; SIGCONT resumes both
+# job control: ^Z stops the run and the supervisor; SIGCONT resumes both.
+# The sleep lasts long enough to be found and stopped, under emulation too.
+NAP=$((3 * TIME_SCALE)).5123
 (cd "$WORK" && exec "$PROBE" pgrp-exec setpriv --reuid=$ALICE --regid=$ALICE --init-groups \
-	--reset-env -- "$LEASEXEC" -q -l "$ID" -- /bin/sh -c 'sleep 3.5123; echo resumed') \
+	--reset-env -- "$LEASEXEC" -q -l "$ID" -- /bin/sh -c "sleep $NAP; echo resumed") \
 	> "$WORK/tstp.out" 2>/dev/null 9>&- & SUP=$!
 # the sleep itself, not the shell whose command line names it
-wait_for 50 pgrep -u $ALICE -f "^sleep 3.5123" >/dev/null
-CHILD=$(pgrep -u $ALICE -f "^sleep 3.5123")
+wait_for $((50 * TIME_SCALE)) pgrep -u $ALICE -f "^sleep $NAP" >/dev/null
+CHILD=$(pgrep -u $ALICE -f "^sleep $NAP")
 kill -TSTP $SUP
 state() { [ -n "$1" ] && sed -n 's/^State:\t\(.\).*/\1/p' "/proc/$1/status" 2>/dev/null; }
-wait_for 30 sh -c "[ \"\$(sed -n 's/^State:\t\(.\).*/\1/p' /proc/$SUP/status)\" = T ]"
+wait_for $((30 * TIME_SCALE)) sh -c "[ \"\$(sed -n 's/^State:\t\(.\).*/\1/p' /proc/$SUP/status)\" = T ]"
 ok "SIGTSTP stops the supervisor ($(state $SUP))" test "$(state $SUP)" = T
-wait_for 30 sh -c "[ \"\$(sed -n 's/^State:\t\(.\).*/\1/p' /proc/${CHILD:-0}/status 2>/dev/null)\" = T ]"
+wait_for $((30 * TIME_SCALE)) sh -c "[ \"\$(sed -n 's/^State:\t\(.\).*/\1/p' /proc/${CHILD:-0}/status 2>/dev/null)\" = T ]"
 ok "... and the run's processes (sleep ${CHILD:-not found}: $(state "$CHILD"))" test "$(state "$CHILD")" = T
 # longer than the sleep had left: had it not stopped, it would be gone
-sleep 4
+sleep $((3 * TIME_SCALE + 1))
 ok "a stopped run does not go on (sleep ${CHILD:-not found} still there after its time)" \
 	test -n "$CHILD" -a -e "/proc/$CHILD"
 kill -CONT $SUP

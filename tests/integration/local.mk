@@ -15,7 +15,9 @@ INTEGRATION_TESTS = \
 	tests/integration/prune.sh \
 	tests/integration/failclosed.sh \
 	tests/integration/pty.sh \
-	tests/integration/auth.sh
+	tests/integration/auth.sh \
+	tests/integration/assess.sh \
+	tests/integration/shares.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/common.sh tests/integration/run-all.sh \
 	tests/integration/tmux.sh

@@ -10,6 +10,7 @@
  *   probe kill PID SIG | sleep SECONDS | write PATH | read PATH | listen PORT SECONDS
  *   probe alloc MB | pgrp-exec CMD... | watchdog SECONDS PID
  *   probe unix-listen PATH SECONDS | unix PATH   a pathname socket: serve / connect
+ *   probe shape            a run of known shape for its timeline (see shape())
  *   probe nolandlock CMD...    as root: exec CMD under a seccomp filter that
  *                              makes landlock_create_ruleset ENOSYS (a kernel
  *                              without Landlock, for the layer tests)
@@ -43,6 +44,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <dirent.h>
+#include <sys/mman.h>
+#include <time.h>
 
 static int report(long r)
 {
@@ -203,6 +206,60 @@ static int unix_connect(const char *path)
 	return report(0);
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static char *touch_mb(size_t mb)
+{
+	char *p = mmap(NULL, mb << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	for (size_t i = 0; p != MAP_FAILED && i < mb << 20; i += 4096)
+		p[i] = 1;
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/*
+ * A run whose timeline is known: 50 MiB held 1.5 s, 100 MiB held 1.5 s,
+ * all released and 1 s idle; a CPU burst of 1.5 s; 20 children, each
+ * exec'ing "probe child", alive together for 1 s; then 0.5 s idle.
+ */
+static int shape(const char *self)
+{
+	char *a, *b;
+	pid_t kids[20];
+	volatile unsigned long spin = 0;
+	double t;
+
+	if (!(a = touch_mb(50)))
+		return report(-1);
+	usleep(1500000);
+	if (!(b = touch_mb(50)))
+		return report(-1);
+	usleep(1500000);
+	munmap(a, 50 << 20);
+	munmap(b, 50 << 20);
+	usleep(1000000);
+	for (t = now_s(); now_s() - t < 1.5;)
+		spin++;
+	for (int i = 0; i < 20; i++) {
+		kids[i] = fork();
+		if (kids[i] == 0) {
+			execl(self, "probe", "child", (char *)NULL);
+			_exit(127);
+		}
+	}
+	for (int i = 0; i < 20; i++)
+		waitpid(kids[i], NULL, 0);
+	usleep(500000);
+	return report(0);
+}
+
+
 int main(int argc, char **argv)
 {
 	const char *c = argc > 1 ? argv[1] : "";
@@ -273,6 +330,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(c, "fds"))
 		return fds();
+	if (!strcmp(c, "shape"))
+		return shape(argv[0][0] == '/' ? argv[0] : "/proc/self/exe");
+	if (!strcmp(c, "child"))
+		return usleep(1000000), 0;
 	if (!strcmp(c, "nolandlock") && argc > 2)
 		return no_landlock(argv + 2);
 	if (!strcmp(c, "unix-listen") && argc > 3)

@@ -54,6 +54,16 @@ for f in /x /etc/calyx-x /usr/calyx-x "$ALICE_HOME/calyx-root-x" /run/x; do
 done
 ok "nothing was made on the host" test ! -e /etc/calyx-x -a ! -e /usr/calyx-x -a ! -e "$ALICE_HOME/calyx-root-x"
 
+# a lease path that is (or goes through) a symlink alice controls is refused:
+# the path the policy checked must be the tree the run gets
+ln -sfn "$WORK" "$ALICE_HOME/calyx-link"
+IDL=$(issue --user $ALICE --cmd /bin/sh --ro "$ALICE_HOME/calyx-link" --rw "$WORK" --ttl 5m)
+as_alice "$LEASEXEC" -q -l "$IDL" -- /bin/sh -c 'echo ran' >"$WORK/link.out" 2>"$WORK/link.err"
+rc=$?
+ok "a lease path that is a symlink: the run does not start (125: $(head -n1 "$WORK/link.err"))" \
+	sh -c "[ $rc -eq 125 ] && ! grep -q ran '$WORK/link.out' && grep -q 'symbolic link' '$WORK/link.err' && grep -q '^hint:' '$WORK/link.err'"
+rm -f "$ALICE_HOME/calyx-link"
+
 # --- exec: granted paths run, read-only and tmp mounts do not -----------------
 EXD=$ALICE_HOME/calyx-exec
 ROD=$ALICE_HOME/calyx-ro

@@ -20,5 +20,8 @@ if [ -x "$CALYX_BUILDDIR/tests/bin/calyx-sentinel" ]; then
 		echo "# tests/sentinel/$t.sh"
 		sh "$CALYX_SRCDIR/tests/sentinel/$t.sh" || failed=1
 	done
+	# the run timeline on this kernel's cgroup layout (needs the sentinel's execs)
+	echo "# tests/report/timeline.sh"
+	sh "$CALYX_SRCDIR/tests/report/timeline.sh" || failed=1
 fi
 exit $failed

@@ -12,7 +12,8 @@ now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 REV=$(issue --user $ALICE --cmd "$PROBE" --rw "$WORK" --ttl 5m)
 (cd "$WORK" && exec setpriv --reuid=$ALICE --regid=$ALICE --init-groups --reset-env -- \
 	"$LEASEXEC" -q -l "$REV" -- "$PROBE" sleep 60) >/dev/null 2>&1 9>&- & SUP=$!
-wait_for 50 pgrep -u $ALICE -f "probe sleep 60" >/dev/null
+# the command itself, not leasexec whose argv names it too
+wait_for $((50 * TIME_SCALE)) pgrep -u $ALICE -f "^$PROBE sleep 60" >/dev/null
 t0=$(now_ms)
 "$CALYX" -q lease revoke "$REV" --reason "integration test" >/dev/null
 wait $SUP; rc=$?
@@ -26,7 +27,8 @@ ok "audit has exec_event.KILLED for it" grep -q "\"run\":\"$(last_run)\".*exec_e
 KS=$(issue --user $ALICE --cmd "$PROBE" --rw "$WORK" --ttl 5m)
 (cd "$WORK" && exec setpriv --reuid=$ALICE --regid=$ALICE --init-groups --reset-env -- \
 	"$LEASEXEC" -q -l "$KS" -- "$PROBE" sleep 60) >/dev/null 2>&1 9>&- & SUP=$!
-wait_for 50 pgrep -u $ALICE -f "probe sleep 60" >/dev/null
+# the command itself, not leasexec whose argv names it too
+wait_for $((50 * TIME_SCALE)) pgrep -u $ALICE -f "^$PROBE sleep 60" >/dev/null
 t0=$(now_ms)
 "$CALYX" -q killswitch on --reason test >/dev/null
 wait $SUP; rc=$?

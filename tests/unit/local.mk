@@ -30,7 +30,11 @@ UNIT_TESTS = \
 	tests/unit/test_decisions \
 	tests/unit/test_runstate \
 	tests/unit/test_store \
-	tests/unit/test_asciicast
+	tests/unit/test_asciicast \
+	tests/unit/test_nsroot \
+	tests/unit/test_assess \
+	tests/unit/test_shares \
+	tests/unit/test_timeline
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 
@@ -74,6 +78,12 @@ tests_unit_test_runstate_SOURCES = tests/unit/test_runstate.c
 tests_unit_test_runstate_CFLAGS = $(CK_CFLAGS)
 tests_unit_test_runstate_LDADD = $(CK_LIBS)
 
+# the plan half of leasexec's mount namespace module (no root needed)
+tests_unit_test_nsroot_SOURCES = tests/unit/test_nsroot.c src/leasexec/ns.c src/leasexec/ns.h
+tests_unit_test_nsroot_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/leasexec
+tests_unit_test_nsroot_CFLAGS = $(CK_CFLAGS)
+tests_unit_test_nsroot_LDADD = $(CK_LIBS)
+
 tests_unit_test_store_SOURCES = tests/unit/test_store.c
 tests_unit_test_store_CFLAGS = $(CK_CFLAGS)
 tests_unit_test_store_LDADD = $(CK_LIBS)
@@ -81,4 +91,16 @@ tests_unit_test_store_LDADD = $(CK_LIBS)
 tests_unit_test_asciicast_SOURCES = tests/unit/test_asciicast.c
 tests_unit_test_asciicast_CFLAGS = $(CK_CFLAGS)
 tests_unit_test_asciicast_LDADD = $(CK_LIBS)
+
+tests_unit_test_assess_SOURCES = tests/unit/test_assess.c
+tests_unit_test_assess_CFLAGS = $(CK_CFLAGS)
+tests_unit_test_assess_LDADD = $(CK_LIBS)
+
+tests_unit_test_shares_SOURCES = tests/unit/test_shares.c
+tests_unit_test_shares_CFLAGS = $(CK_CFLAGS)
+tests_unit_test_shares_LDADD = $(CK_LIBS)
+
+tests_unit_test_timeline_SOURCES = tests/unit/test_timeline.c
+tests_unit_test_timeline_CFLAGS = $(CK_CFLAGS)
+tests_unit_test_timeline_LDADD = $(CK_LIBS)
 endif

@@ -416,6 +416,14 @@ static const struct {
 	{ "{\"auth\": true}", "lease.auth", "must be a string" },
 	{ "{\"record_input\": \"yes\"}", "lease.record_input", "must be true or false" },
 	{ "{\"terminal\": true}", "lease.terminal", "unknown field" },
+	{ "{\"assess\": {\"max\": \"SEVERE\"}}", "lease.assess.max", "is not LOW, MEDIUM" },
+	{ "{\"assess\": {\"max\": \"low\"}}", "lease.assess.max", "is not LOW, MEDIUM" },
+	{ "{\"assess\": {\"max\": 1}}", "lease.assess.max", "must be a string" },
+	{ "{\"assess\": {\"override\": \"yes\"}}", "lease.assess.override", "must be true or false" },
+	{ "{\"assess\": {\"min\": \"LOW\"}}", "lease.assess.min", "unknown field" },
+	{ "{\"assess\": true}", "lease.assess", "must be an object" },
+	{ "{\"limits\": {\"memory\": \"25%\"}}", "lease.limits", "shares of the host" },
+	{ "{\"limits\": {\"wall\": \"25%\"}}", "lease.limits.wall", "is not a valid wall limit" },
 };
 
 START_TEST(field_reject)
@@ -472,6 +480,8 @@ START_TEST(optional_fields_are_read)
 	ck_assert_int_eq(l.pty, PTY_OFF);
 	ck_assert_int_eq(l.auth, AUTH_NONE);
 	ck_assert(!l.record_input);
+	ck_assert(!l.assess_max_set);
+	ck_assert(!l.assess_override);
 	lease_free(&l);
 }
 END_TEST
@@ -505,6 +515,30 @@ START_TEST(terminal_fields_are_read)
 	ck_assert_int_eq(l.record_input, terminal_cases[_i].record_input);
 	ck_assert_str_eq(pty_mode_name(l.pty), terminal_cases[_i].pty == PTY_AUTO ? "auto" :
 			 terminal_cases[_i].pty == PTY_ON ? "true" : "false");
+	lease_free(&l);
+}
+END_TEST
+
+/* assess: the canonical writer sorts it in like any other field; it reads back. */
+START_TEST(assess_fields_are_read)
+{
+	cJSON *b = fix_body_patched("{\"assess\": {\"override\": true, \"max\": \"LOW\"}}");
+	struct calyx_err err = { 0 };
+	_cleanup_buf_ struct buf doc = { 0 };
+	struct lease l;
+	int r;
+
+	ck_assert_ptr_nonnull(b);
+	ck_assert_int_eq(fix_doc_signed(b, (const enum fix_key[]){ FK_HOST }, 1, &doc), 0);
+	/* keys sorted bytewise inside it too, and it sorts before "commands" */
+	ck_assert_ptr_nonnull(strstr(doc.data, "\"assess\":{\"max\":\"LOW\",\"override\":true}"));
+	ck_assert(strstr(doc.data, "\"assess\"") < strstr(doc.data, "\"commands\""));
+	r = fix_lease(b, (const enum fix_key[]){ FK_HOST }, 1, &trust, FIX_NOW, &l, &err);
+	cJSON_Delete(b);
+	ck_assert_msg(r == 0, "%s: %s", err.where, err.msg);
+	ck_assert(l.assess_max_set);
+	ck_assert_int_eq(l.assess_max, AL_LOW);
+	ck_assert(l.assess_override);
 	lease_free(&l);
 }
 END_TEST
@@ -815,6 +849,7 @@ static Suite *lease_suite(void)
 	tcase_add_loop_test(tc, field_reject, 0, ARRAY_SIZE(field_rejects));
 	tcase_add_test(tc, optional_fields_are_read);
 	tcase_add_loop_test(tc, terminal_fields_are_read, 0, ARRAY_SIZE(terminal_cases));
+	tcase_add_test(tc, assess_fields_are_read);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("parsers");

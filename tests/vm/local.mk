@@ -19,7 +19,7 @@ tests_vm_vm_probe_LDFLAGS = $(HARDEN_LDFLAGS)
 
 VM_KERNEL_PKG = linux-image-amd64
 VM_EXPECT_RELEASE = 6.1.*
-VM_TIMEOUT = 900
+VM_TIMEOUT = 1200
 VM_FLAGS =
 VM_RESULTS = $(abs_top_builddir)/tests/vm/results
 VM_SUITE = $(SHELL) '$(abs_top_srcdir)/tests/vm/guest-suite.sh'

@@ -1,0 +1,3 @@
+#!/bin/sh
+#! assess-corpus: expect=chmod-777-recursive
+chmod -R 777 /srv/www

@@ -1,0 +1,3 @@
+#!/bin/sh
+#! assess-corpus: expect=chmod-setuid
+chmod u+s ./helper

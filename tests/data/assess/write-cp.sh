@@ -1,0 +1,3 @@
+#!/bin/sh
+#! assess-corpus: expect=write-protected
+cp ./ls /usr/bin/ls
