@@ -29,20 +29,6 @@ static const char syn_assess[] =
 	"       calyx assess --rules\n"
 	"exit status: 0 LOW, 1 MEDIUM, 2 HIGH, 3 BLOCKED, 4 not assessed, 64 usage\n";
 
-struct drop_to {
-	uid_t uid;
-	gid_t gid;
-};
-
-/* In the external assessor's child only: leasexec's own drop (priv.c, the one
- * place that changes credentials): no groups, no capabilities, verified. */
-static int drop(void *ctx)
-{
-	const struct drop_to *d = ctx;
-
-	return priv_drop_assessor(d->uid, d->gid);
-}
-
 static int open_code(void *ctx, const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
@@ -176,7 +162,7 @@ static int print_rules(void)
 	return EXIT_OK;
 }
 
-static int setup_env(struct assess_env *e, const struct policy *p, struct drop_to *d,
+static int setup_env(struct assess_env *e, const struct policy *p, struct priv_assessor *d,
 		     char *cache, size_t n, struct calyx_err *err)
 {
 	struct passwd *pw;
@@ -193,7 +179,7 @@ static int setup_env(struct assess_env *e, const struct policy *p, struct drop_t
 			       "user on this host", p->assess.user ? p->assess.user : "nobody");
 	d->uid = pw->pw_uid;
 	d->gid = pw->pw_gid;
-	e->drop = drop;
+	e->drop = priv_drop_assessor;
 	e->drop_ctx = d;
 	snprintf(cache, n, "%s/assess", calyx_paths.state);
 	if (access(calyx_paths.state, W_OK) == 0)
@@ -254,7 +240,7 @@ int cmd_assess(struct cx *cx, int argc, char **argv)
 	struct calyx_err err = { 0 };
 	struct assess_env e = { 0 };
 	struct policy p = { 0 };
-	struct drop_to d;
+	struct priv_assessor d;
 	char cache[PATH_MAX];
 	int rc;
 

@@ -65,18 +65,6 @@ static int parse_opts(int argc, char **argv, struct replay_opts *o)
 	return o->run ? 0 : cx_usage(run_replay_synopsis, "which run?");
 }
 
-static bool replay_id_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n < 25 || n > 40 || strncmp(s, "RUN-", 4) != 0)
-		return false;
-	for (size_t i = 4; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') || s[i] == '-'))
-			return false;
-	return true;
-}
-
 static const char *get_str(const cJSON *o, const char *a, const char *b)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, a);
@@ -249,7 +237,7 @@ int run_replay(struct cx *cx, int argc, char **argv)
 
 	if ((r = parse_opts(argc, argv, &o)) != 0)
 		return r;
-	if (!replay_id_ok(o.run))
+	if (!run_id_valid(o.run))
 		return cx_errorf("\"%s\" is not a run id (RUN-YYYYMMDD-HHMMSS-hex)", o.run);
 	if ((r = load_run(cx, o.run, want, &err)) < 0)
 		return cx_fail(&err, r == -EPERM ? EXIT_INVALID : EXIT_ERR);

@@ -17,18 +17,6 @@
 #include "paths.h"
 #include "priv.h"
 
-struct drop_to {
-	uid_t uid;
-	gid_t gid;
-};
-
-static int drop(void *ctx)
-{
-	const struct drop_to *d = ctx;
-
-	return priv_drop_assessor(d->uid, d->gid);
-}
-
 static int open_as_caller(void *ctx, const char *path)
 {
 	const struct run *r = ctx;
@@ -61,7 +49,7 @@ static bool needs_external(const struct assess_policy *p)
 	return p->assessors & ~(1u << AX_SECRETS | 1u << AX_DANGER);
 }
 
-static int setup(struct run *r, struct assess_env *e, struct drop_to *d, char *cache, size_t n)
+static int setup(struct run *r, struct assess_env *e, struct priv_assessor *d, char *cache, size_t n)
 {
 	const struct assess_policy *pol = &r->policy.assess;
 	struct passwd *pw;
@@ -79,7 +67,7 @@ static int setup(struct run *r, struct assess_env *e, struct drop_to *d, char *c
 				       "unprivileged user on this host", pol->user));
 	d->uid = pw->pw_uid;
 	d->gid = pw->pw_gid;
-	e->drop = drop;
+	e->drop = priv_drop_assessor;
 	e->drop_ctx = d;
 	snprintf(cache, n, "%s/assess", calyx_paths.state);
 	e->cache_dir = cache;
@@ -138,7 +126,7 @@ static int redact_argv(struct run *r)
 int assessment_run(struct run *r, char *const *envp)
 {
 	struct assess_env e = { 0 };
-	struct drop_to d;
+	struct priv_assessor d;
 	char cache[4096];
 	uint64_t t0 = now_us();
 	struct assess_input in = {

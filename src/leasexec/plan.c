@@ -288,7 +288,7 @@ static int root_list(struct run *r, struct plan *p, char *const *v, unsigned att
 
 /*
  * DNS for network modes allow and host: /etc/resolv.conf is often a symlink
- * into /run (systemd-resolved's stub-resolv.conf), which the run's empty
+ * into /run (as systemd-resolved sets it up), which the run's empty
  * /run would leave dangling.  Bind the one file it names, read-only.
  */
 static int plan_resolv(struct run *r, struct plan *p)

@@ -191,12 +191,13 @@ static int verify_ids(const struct identity *id, struct calyx_err *err)
 	return 0;
 }
 
-int priv_drop_assessor(uid_t uid, gid_t gid)
+int priv_drop_assessor(void *who)
 {
-	struct identity id = { .uid = uid, .gid = gid, .ngroups = 0 };
+	const struct priv_assessor *a = who;
+	struct identity id = { .uid = a->uid, .gid = a->gid, .ngroups = 0 };
 	struct calyx_err err = { 0 };
 
-	if (uid == 0)
+	if (a->uid == 0)
 		return -EPERM;
 	return priv_switch(&id, &err);
 }

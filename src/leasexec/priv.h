@@ -36,8 +36,14 @@ void priv_fs_as(uid_t uid, gid_t gid, struct fs_ids *saved);
 void priv_fs_restore(const struct fs_ids *saved);
 /* In the child: groups, gid, uid (and caps for root), then verify. */
 int priv_switch(const struct identity *id, struct calyx_err *err);
-/* In an external assessor's child (assess stage): uid:gid, no groups, no caps, for good. */
-int priv_drop_assessor(uid_t uid, gid_t gid);
+/* Who an external assessor runs as. */
+struct priv_assessor {
+	uid_t uid;
+	gid_t gid;
+};
+/* In an external assessor's child (assess stage; the assess_env.drop of
+ * leasexec and calyx assess): to who's uid:gid, no groups, no caps, for good. */
+int priv_drop_assessor(void *who);
 /* Capabilities the supervisor still holds (effective), for tests and meta. */
 uint64_t priv_effective_caps(void);
 
