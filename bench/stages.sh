@@ -7,15 +7,17 @@
 # total is a little above an unprobed run.  Used by bench/run (section
 # "stages"); by hand:
 #   bench/stages.sh LEASEXEC N USER DIR -- leasexec-args...
+# STAGES_FUNCS="f g ..." probes other functions of leasexec instead (finer
+# detail of one stage; static functions too, where they were not inlined).
 set -u
 X=$1 N=$2 U=$3 DIR=$4
 shift 4
 [ "${1:-}" = -- ] && shift
 command -v perf >/dev/null || { echo "stages: perf is not installed" >&2; exit 1; }
-FUNCS="main hygiene_enter priv_enter sig_init cli_parse request_config request_load
+FUNCS=${STAGES_FUNCS:-"main hygiene_enter priv_enter sig_init cli_parse request_config request_load
 request_decide request_open_command priv_limit plan_compute request_take_use plan_prepare
 art_open_logs sup_spawn attr_register ev_start sup_go sup_loop attr_unregister ev_end
-art_finish cg_destroy sup_free audit_wait run_free"
+art_finish cg_destroy sup_free audit_wait run_free"}
 GROUP=calyx_bench_$$
 D=$(mktemp -d /tmp/calyx-bench-stages.XXXXXX)
 cleanup() {

@@ -54,7 +54,7 @@ static int plan_identity(struct run *r, struct plan *p)
 {
 	const char *user = r->lease.run_as_user ? r->lease.run_as_user : r->caller.user;
 	struct passwd *pw = getpwnam(user);
-	int n = ARRAY_SIZE(p->id.groups);
+	int n = ARRAY_SIZE(p->id.groups), e;
 
 	if (!pw)
 		return fail(r, STAGE_PLAN, err_set(&r->err, ENOENT, "lease.run_as", "user %s does not "
@@ -71,9 +71,14 @@ static int plan_identity(struct run *r, struct plan *p)
 							   "does not exist", r->lease.run_as_group));
 		p->id.gid = gr->gr_gid;
 	}
-	if (getgrouplist(pw->pw_name, p->id.gid, p->id.groups, &n) < 0)
+	e = acct_grouplist(r->policy.group_source, NULL, pw->pw_name, p->id.gid, p->id.groups, &n);
+	if (e == -E2BIG)
 		return fail(r, STAGE_PLAN, err_set(&r->err, E2BIG, "lease.run_as", "%s is in more "
 						   "than %zu groups", user, ARRAY_SIZE(p->id.groups)));
+	if (e < 0)
+		return fail(r, STAGE_PLAN, err_set(&r->err, -e, ACCT_GROUP_FILE, "cannot read the "
+						   "groups of %s (policy group_source files): %s",
+						   user, strerror(-e)));
 	p->id.ngroups = priv_normalize_groups(p->id.groups, n);
 	p->id.root = pw->pw_uid == 0;
 	p->id.keep_caps = p->id.root ? r->lease.cap_mask : 0;

@@ -1,6 +1,7 @@
 # src/lib: the internal library every program links; testable without root.
 noinst_LIBRARIES += src/lib/libcalyx.a
 src_lib_libcalyx_a_SOURCES = \
+	src/lib/accounts.c src/lib/accounts.h \
 	src/lib/asciicast.c src/lib/asciicast.h \
 	src/lib/assess.c src/lib/assess.h src/lib/assess_danger.c src/lib/assess_ext.c \
 	src/lib/assess_policy.c src/lib/assess_run.c \

@@ -304,6 +304,17 @@ static int parse_fatal(const cJSON *root, struct policy *p, struct calyx_err *er
 	return r < 0 ? r : 0;
 }
 
+/* "group_source": "nss" (default) | "files": where run_as's groups come from */
+static int parse_group_source(const cJSON *root, struct policy *p, struct calyx_err *err)
+{
+	static const char *const names[] = { "nss", "files" };
+	int v = GROUPS_NSS, r;
+
+	r = get_enum(root, "group_source", "policy", names, ARRAY_SIZE(names), &v, err);
+	p->group_source = (enum group_source)v;
+	return r < 0 ? r : 0;
+}
+
 static int parse_layers(const cJSON *root, struct policy *p, struct calyx_err *err)
 {
 	static const char *const sentinel[] = { "required", "preferred", "off" };
@@ -335,7 +346,7 @@ static int parse_layers(const cJSON *root, struct policy *p, struct calyx_err *e
 		return r;
 	p->private_tmp = true;
 	r = json_get_bool(root, "private_tmp", false, "policy", &p->private_tmp, err);
-	return r < 0 ? r : 0;
+	return r < 0 ? r : parse_group_source(root, p, err);
 }
 
 static int parse_rule(const cJSON *o, size_t i, struct approval_rule *a, struct calyx_err *err)
@@ -490,7 +501,7 @@ static int parse_top(const cJSON *root, struct policy *p, struct calyx_err *err)
 {
 	static const char *const keys[] = {
 		"allow_wildcard_hosts", "approvals", "assess", "audit", "auth", "auth_timeout",
-		"base_paths", "caps", "clock_skew", "default_profile", "env_never", "hosts", "invokers",
+		"base_paths", "caps", "clock_skew", "default_profile", "env_never", "group_source", "hosts", "invokers",
 		"layers", "max_lifetime", "network_modes", "never_commands", "never_grant",
 		"never_writable", "pam_session", "private_tmp", "profiles", "record_input", "retention",
 		"run_as", "seccomp", "sentinel", "sentinel_deny_threshold", "sentinel_fatal",

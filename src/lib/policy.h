@@ -11,6 +11,7 @@
 
 #include <sys/types.h>
 
+#include "accounts.h"
 #include "assess.h"
 #include "lease.h"
 
@@ -104,6 +105,7 @@ struct policy {
 	int64_t sentinel_deny_threshold;
 	int64_t timeline_interval_ms; /* resource samples of a run (sentinel or supervisor); 0: none */
 	bool private_tmp;
+	enum group_source group_source; /* run_as's supplementary groups: NSS or /etc/group */
 	struct approval_rule *approvals;
 	size_t n_approvals;
 	int64_t retention_runs, retention_age;

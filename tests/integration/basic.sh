@@ -21,6 +21,15 @@ ok "the run ran as alice" test "$(as_alice "$LEASEXEC" -q -l "$ID" -- id -un 2>/
 want=$(id -G $ALICE | tr ' ' '\n' | sort -n | tr '\n' ' ')
 got=$(as_alice "$LEASEXEC" -q -l "$ID" -- id -G 2>/dev/null | tr ' ' '\n' | sort -n | tr '\n' ' ')
 ok "with alice's groups from the group database ($got)" test "$got" = "$want"
+# policy group_source files: the member lists of /etc/group, read by leasexec
+# itself (no NSS module loaded); alice's groups are all in the file here
+want_file=$( (id -g $ALICE; awk -F: -v u=$ALICE '{ n = split($4, m, ","); for (i = 1; i <= n; i++) if (m[i] == u) print $3 }' /etc/group) |
+	sort -nu | tr '\n' ' ')
+policy_set '.group_source = "files"'
+got=$(as_alice "$LEASEXEC" -q -l "$ID" -- id -G 2>/dev/null | tr ' ' '\n' | sort -n | tr '\n' ' ')
+ok "group_source files: the run has alice's groups of /etc/group ($got)" test "$got" = "$want_file"
+ok "... the same as the group database's here" test "$got" = "$want"
+policy_set 'del(.group_source)'
 ok "artifacts are root-owned and not writable by alice" \
 	sh -c "[ \"\$(stat -c %U:%a '$D/stdout.log')\" = root:640 ]"
 for t in lease_event.VERIFIED lease_event.USED exec_event.STARTED exec_event.EXITED; do

@@ -32,6 +32,7 @@ UNIT_TESTS = \
 	tests/unit/test_store \
 	tests/unit/test_asciicast \
 	tests/unit/test_nsroot \
+	tests/unit/test_accounts \
 	tests/unit/test_assess \
 	tests/unit/test_shares \
 	tests/unit/test_timeline
@@ -79,6 +80,10 @@ tests_unit_test_runstate_CFLAGS = $(CK_CFLAGS)
 tests_unit_test_runstate_LDADD = $(CK_LIBS)
 
 # the plan half of leasexec's mount namespace module (no root needed)
+tests_unit_test_accounts_SOURCES = tests/unit/test_accounts.c
+tests_unit_test_accounts_CFLAGS = $(CK_CFLAGS)
+tests_unit_test_accounts_LDADD = $(CK_LIBS)
+
 tests_unit_test_nsroot_SOURCES = tests/unit/test_nsroot.c src/leasexec/ns.c src/leasexec/ns.h
 tests_unit_test_nsroot_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/leasexec
 tests_unit_test_nsroot_CFLAGS = $(CK_CFLAGS)

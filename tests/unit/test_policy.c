@@ -68,6 +68,7 @@ START_TEST(test_policy_fields)
 	ck_assert_int_eq(p.layers[LAYER_LANDLOCK_NET], REQ_BEST_EFFORT);
 	ck_assert_int_eq(p.sentinel, SENTINEL_PREFERRED);
 	ck_assert(p.private_tmp);
+	ck_assert_int_eq(p.group_source, GROUPS_NSS);
 	ck_assert_int_eq(p.retention_runs, 1000);
 	ck_assert_int_eq(p.retention_age, 30 * 86400);
 	ck_assert_int_eq(p.audit_seal_every, 64);
@@ -208,6 +209,8 @@ static const struct {
 	{ "{\"layers\":{\"seccomp\":\"optional\"}}", "policy.layers", "seccomp: \"optional\" is not" },
 	{ "{\"sentinel\":\"maybe\"}", "policy", "sentinel: \"maybe\" is not a known value" },
 	{ "{\"private_tmp\":\"no\"}", "policy.private_tmp", "true or false" },
+	{ "{\"group_source\":\"ldap\"}", "policy", "group_source: \"ldap\" is not a known value" },
+	{ "{\"group_source\":true}", "policy.group_source", "must be a string" },
 	{ "{\"approvals\":{}}", "policy.approvals", "must be an array" },
 	{ "{\"approvals\":[{\"signatures\":2}]}", "policy.approvals[0].name",
 	  "required field missing" },
