@@ -40,7 +40,7 @@ struct tl *rtl_begin(struct tl *t, const struct run *r, const struct plan *p,
 		return NULL;
 	fill_source(p, &src);
 	tl_init(t, &src, r->policy.timeline_interval_ms, TL_MAX_SAMPLES);
-	tl_start(t, (int64_t)s->start_ms);
+	tl_start_fresh(t, (int64_t)s->start_ms); /* the run's own, new cgroup */
 	return t;
 }
 

@@ -256,6 +256,14 @@ void tl_start(struct tl *t, int64_t now_ms)
 	read_events(&t->src, &t->ev);
 }
 
+void tl_start_fresh(struct tl *t, int64_t now_ms)
+{
+	t->on = true;
+	t->start_ms = now_ms;
+	t->next_ms = now_ms + t->interval_ms;
+	t->ev = (struct tl_events){ 0 };
+}
+
 int64_t tl_due_in(const struct tl *t, int64_t now_ms)
 {
 	if (!t || !t->on)

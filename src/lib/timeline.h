@@ -80,6 +80,10 @@ struct tl {
 /* interval_ms 0: TL_DEFAULT_INTERVAL_MS.  cap 0: TL_MAX_SAMPLES. */
 void tl_init(struct tl *t, const struct tl_source *src, int64_t interval_ms, size_t cap);
 void tl_start(struct tl *t, int64_t now_ms);
+/* The same for a cgroup made for this run: its event counters start at 0, so
+ * nothing is read now, and the first sample is one interval in (a run shorter
+ * than that has only the sample tl_sample_now takes at its end). */
+void tl_start_fresh(struct tl *t, int64_t now_ms);
 /* Milliseconds until the next sample is due (0: now); INT64_MAX when off. */
 int64_t tl_due_in(const struct tl *t, int64_t now_ms);
 /* Take a sample if one is due; cheap to call from any loop iteration. */

@@ -125,6 +125,31 @@ START_TEST(peaks_survive_merges)
 }
 END_TEST
 
+/* A cgroup made for the run: no sample before the first interval, and events
+ * that happened before the first read count from 0. */
+START_TEST(fresh_start)
+{
+	_cleanup_free_ char *mem = tmpdir();
+	struct tl_source src = { 0 };
+	struct tl t;
+
+	put(mem, "memory.failcnt", "0\n");
+	put(mem, "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 1\n");
+	str_copy(src.memory, sizeof(src.memory), mem);
+	str_copy(src.node, sizeof(src.node), mem);
+	tl_init(&t, &src, 100, 0);
+	tl_start_fresh(&t, 1000);
+	ck_assert_int_eq(tl_due_in(&t, 1000), 100);
+	tl_tick(&t, 1050);
+	ck_assert_uint_eq(t.n, 0);
+	tl_tick(&t, 1100);
+	ck_assert_uint_eq(t.n, 1);
+	ck_assert_int_eq(t.s[0].t_ms, 100);
+	ck_assert_uint_eq(t.n_marks, 1); /* the OOM kill before the first read */
+	tl_free(&t);
+}
+END_TEST
+
 START_TEST(reads_v2_files)
 {
 	_cleanup_free_ char *d = tmpdir();
@@ -283,6 +308,7 @@ int main(void)
 	tcase_add_test(tc, ten_minutes_bounded);
 	tcase_add_test(tc, ten_hours_bounded);
 	tcase_add_test(tc, peaks_survive_merges);
+	tcase_add_test(tc, fresh_start);
 	tcase_add_test(tc, reads_v2_files);
 	tcase_add_test(tc, reads_v1_files);
 	tcase_add_test(tc, marks_are_bounded);
