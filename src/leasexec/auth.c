@@ -14,6 +14,7 @@
  */
 #include "config.h"
 
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -160,22 +161,73 @@ static int converse(int n, const struct pam_message **msg, struct pam_response *
 	return PAM_SUCCESS;
 }
 
+/* ---- libpam ---------------------------------------------------------------- */
+
+/*
+ * libpam is loaded when a run needs it: dlopen of the system's LIBPAM_SONAME,
+ * found as the dynamic loader finds any library of a setuid program (secure
+ * mode: no LD_LIBRARY_PATH; the environment is cleared anyway).  A run that
+ * asks for no PAM does not load it and its dependencies (libaudit,
+ * libcap-ng): about 0.7 ms an exec on the build machine (docs/PERFORMANCE.md).
+ */
+static struct {
+	void *lib;
+	__typeof__(pam_start) *start;
+	__typeof__(pam_start_confdir) *start_confdir;
+	__typeof__(pam_end) *end;
+	__typeof__(pam_set_item) *set_item;
+	__typeof__(pam_authenticate) *authenticate;
+	__typeof__(pam_acct_mgmt) *acct_mgmt;
+	__typeof__(pam_open_session) *open_session;
+	__typeof__(pam_close_session) *close_session;
+	__typeof__(pam_strerror) *strerror;
+} pam;
+
+static int pam_load(struct run *r)
+{
+	void *lib;
+	const char *missing = NULL;
+
+	if (pam.lib)
+		return 0;
+	lib = dlopen(LIBPAM_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (!lib) {
+		r->stage = STAGE_AUTH;
+		return err_set(&r->err, ENOENT, LIBPAM_SONAME, "cannot load libpam: %s", dlerror());
+	}
+#define SYM(f)                                                       \
+	if (!missing && !(*(void **)&pam.f = dlsym(lib, "pam_" #f))) \
+		missing = "pam_" #f;
+	SYM(start) SYM(start_confdir) SYM(end) SYM(set_item) SYM(authenticate) SYM(acct_mgmt)
+	SYM(open_session) SYM(close_session) SYM(strerror)
+#undef SYM
+	if (missing) {
+		dlclose(lib);
+		r->stage = STAGE_AUTH;
+		return err_set(&r->err, ENOSYS, LIBPAM_SONAME, "libpam has no %s", missing);
+	}
+	pam.lib = lib; /* kept until leasexec exits: a session's modules live in it */
+	return 0;
+}
+
 /* ---- PAM handles ---------------------------------------------------------- */
 
 static int start(const char *user, struct pam_conv *conv, const struct run *r, pam_handle_t **h)
 {
 	int rc;
 
+	*h = NULL;
+
 	/* the test build reads its own service files; the installed one the system's */
 	if (strcmp(calyx_paths.pam_dir, "/etc/pam.d") == 0)
-		rc = pam_start(AUTH_SERVICE, user, conv, h);
+		rc = pam.start(AUTH_SERVICE, user, conv, h);
 	else
-		rc = pam_start_confdir(AUTH_SERVICE, user, conv, calyx_paths.pam_dir, h);
+		rc = pam.start_confdir(AUTH_SERVICE, user, conv, calyx_paths.pam_dir, h);
 	if (rc != PAM_SUCCESS)
 		return rc;
-	pam_set_item(*h, PAM_RUSER, r->caller.user);
+	pam.set_item(*h, PAM_RUSER, r->caller.user);
 	if (r->caller.tty[0])
-		pam_set_item(*h, PAM_TTY, r->caller.tty);
+		pam.set_item(*h, PAM_TTY, r->caller.tty);
 	return PAM_SUCCESS;
 }
 
@@ -295,7 +347,7 @@ static int outcome(struct run *r, pam_handle_t *h, int rc, const struct conv_ctx
 		return refuse(r, "auth", "authentication of %s for %s was aborted", r->caller.user,
 			      r->lease.id);
 	return refuse(r, "auth", "PAM authentication of %s for %s failed: %s", r->caller.user,
-		      r->lease.id, pam_strerror(h, rc));
+		      r->lease.id, pam.strerror(h, rc));
 }
 
 int auth_caller(struct run *r)
@@ -310,17 +362,19 @@ int auth_caller(struct run *r)
 		str_copy(r->auth, sizeof(r->auth), "pam timestamp");
 		return 0;
 	}
+	if ((e = pam_load(r)) < 0)
+		return e;
 	rc = start(r->caller.user, &conv, r, &h);
 	if (rc != PAM_SUCCESS) {
 		r->stage = STAGE_AUTH;
 		return err_set(&r->err, EIO, "pam", "cannot start PAM service %s: %s", AUTH_SERVICE,
-			       pam_strerror(h, rc));
+			       pam.strerror(h, rc));
 	}
-	rc = pam_authenticate(h, PAM_DISALLOW_NULL_AUTHTOK);
+	rc = pam.authenticate(h, PAM_DISALLOW_NULL_AUTHTOK);
 	if (rc == PAM_SUCCESS)
-		rc = pam_acct_mgmt(h, PAM_DISALLOW_NULL_AUTHTOK);
+		rc = pam.acct_mgmt(h, PAM_DISALLOW_NULL_AUTHTOK);
 	e = outcome(r, h, rc, &c);
-	pam_end(h, rc);
+	pam.end(h, rc);
 	if (e < 0)
 		return e;
 	str_copy(r->auth, sizeof(r->auth), "pam");
@@ -357,20 +411,22 @@ int auth_session_open(struct run *r, struct plan *p)
 	pam_handle_t *h = NULL;
 	int rc;
 
+	if ((rc = pam_load(r)) < 0)
+		return rc;
 	for (int i = 0; i < RLIM_NLIMITS; i++)
 		getrlimit(i, &before[i]);
 	rc = start(p->run_as, &conv, r, &h);
 	if (rc != PAM_SUCCESS) {
 		r->stage = STAGE_AUTH;
 		return err_set(&r->err, EIO, "pam", "cannot start PAM service %s: %s", AUTH_SERVICE,
-			       pam_strerror(h, rc));
+			       pam.strerror(h, rc));
 	}
-	rc = pam_open_session(h, PAM_SILENT);
+	rc = pam.open_session(h, PAM_SILENT);
 	take_limits(p, before);
 	if (rc != PAM_SUCCESS) {
 		refuse(r, "auth.session", "PAM refused a session for %s (service %s): %s", p->run_as,
-		       AUTH_SERVICE, pam_strerror(h, rc));
-		pam_end(h, rc);
+		       AUTH_SERVICE, pam.strerror(h, rc));
+		pam.end(h, rc);
 		return -EPERM;
 	}
 	r->pam_session = h;
@@ -383,6 +439,6 @@ void auth_session_close(struct run *r)
 
 	if (!h)
 		return;
-	pam_end(h, pam_close_session(h, PAM_SILENT));
+	pam.end(h, pam.close_session(h, PAM_SILENT));
 	r->pam_session = NULL;
 }

@@ -32,8 +32,9 @@ LEASEXEC_STATIC_A = $(filter /%,$(shell $(CC) -print-file-name=libsodium.a) \
 	$(shell $(CC) -print-file-name=libseccomp.a))
 LEASEXEC_LINK_LIBS = $(if $(word 2,$(LEASEXEC_STATIC_A)),$(LEASEXEC_STATIC_A),$(SODIUM_LIBS) \
 	$(SECCOMP_LIBS))
-# libpam: leasexec only (auth.c is its only user), never calyx or the sentinel
-LEASEXEC_LIBS = src/lib/libcalyx.a $(LEASEXEC_LINK_LIBS) $(CJSON_LIBS) $(PAM_LIBS)
+# libpam: leasexec only, loaded by auth.c when a run needs it (dlopen), never
+# linked, and never into calyx or the sentinel
+LEASEXEC_LIBS = src/lib/libcalyx.a $(LEASEXEC_LINK_LIBS) $(CJSON_LIBS)
 
 bin_PROGRAMS += leasexec
 leasexec_SOURCES = $(LEASEXEC_SOURCES)

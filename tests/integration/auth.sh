@@ -125,9 +125,29 @@ ok "a refused PAM session is a denial (77)" test $? -eq 77
 ok "... with its audit record (clause auth.session)" \
 	sh -c "grep '\"type\":\"lease_event.DENIED\"' '$LOG' | tail -n1 | grep -q '\"clause\":\"auth.session\"'"
 
-# libpam: leasexec only, one file
-ok "libpam is linked into leasexec" sh -c "ldd '$LEASEXEC' | grep -q libpam"
-ok "... and not into calyx" sh -c "! ldd '$CALYX' | grep -q libpam"
+# libpam: leasexec only, one file, loaded (dlopen) by the runs that need it
+ok "leasexec does not link libpam" sh -c "! ldd '$LEASEXEC' | grep -q libpam"
+ok "... nor does calyx" sh -c "! ldd '$CALYX' | grep -q libpam"
+# the supervisor's mappings while its run sleeps: the oldest leasexec of the lease
+maps_of_run() {
+	local pid= i=0
+	(cd "$WORK" && no_tty "$LEASEXEC" -q -l "$1" -- /bin/sh -c 'sleep 2' >/dev/null 2>&1) &
+	while [ -z "$pid" ] && [ $i -lt 50 ]; do
+		pid=$(pgrep -o -f -- "-l $1 -- /bin/sh -c sleep 2")
+		sleep 0.1; i=$((i + 1))
+	done
+	sleep 0.3
+	[ -n "$pid" ] && cat "/proc/$pid/maps"
+	wait
+}
+pam_service 'auth required pam_deny.so' 'account required pam_permit.so' 'session required pam_permit.so'
+maps=$(maps_of_run "$L")
+ok "with pam_session: the supervisor has libpam loaded during the run" \
+	sh -c "printf '%s' \"\$1\" | grep -q 'libpam\.so'" sh "$maps"
+policy_set '.pam_session = false'
+maps=$(maps_of_run "$L")
+ok "without PAM: the supervisor never loads libpam" \
+	sh -c "printf '%s' \"\$1\" | grep -q 'leasexec' && ! printf '%s' \"\$1\" | grep -q 'libpam'" sh "$maps"
 ok "auth.c is the only file that includes the PAM headers" \
 	test "$(grep -rl 'security/pam' "$CALYX_SRCDIR/src" | sed "s|$CALYX_SRCDIR/||")" = src/leasexec/auth.c
 rm -f "$PAMD/leasexec" "$T/etc/limits-test.conf"
