@@ -29,11 +29,16 @@ struct cg_layout {
 	char v1[CG__MAX][256];      /* v1 mount point per controller, or "" */
 };
 
+/* A run's node: the mount point (at most 255 bytes, struct cg_layout), the
+ * root's name and the run id; bounded so that struct plan stays small (each
+ * page of it is a page fault of every run; make_node refuses longer). */
+#define CG_PATH_MAX 512
+
 struct cg_run {
-	char v2_path[PATH_MAX];
+	char v2_path[CG_PATH_MAX];
 	int v2_fd;                  /* the node's directory, for CLONE_INTO_CGROUP */
 	uint64_t id;                /* cgroup v2 id */
-	char v1_path[CG__MAX][PATH_MAX];
+	char v1_path[CG__MAX][CG_PATH_MAX];
 	int v1_tasks[CG__MAX];      /* each v1 node's "tasks" file, or -1: see cg_join_v1 */
 	uint32_t via_v2, via_v1;    /* bit per enum cg_ctrl: where each limit lives */
 	bool has_kill;              /* cgroup.kill */

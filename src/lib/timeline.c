@@ -199,9 +199,17 @@ void tl_mark(struct tl *t, int64_t t_ms, const char *kind, const char *fmt, ...)
 	struct tl_mark *m;
 	va_list ap;
 
-	if (t->n_marks >= TL_MAX_MARKS) {
-		t->marks_dropped++;
-		return;
+	if (t->n_marks == t->m_alloc) {
+		size_t want = t->m_alloc ? 2 * t->m_alloc : 8;
+		struct tl_mark *nm = t->m_alloc < TL_MAX_MARKS ?
+			reallocarray(t->m, want < TL_MAX_MARKS ? want : TL_MAX_MARKS, sizeof(*nm)) : NULL;
+
+		if (!nm) {
+			t->marks_dropped++;
+			return;
+		}
+		t->m = nm;
+		t->m_alloc = want < TL_MAX_MARKS ? want : TL_MAX_MARKS;
 	}
 	m = &t->m[t->n_marks++];
 	m->t_ms = t_ms;
@@ -361,6 +369,9 @@ int tl_format_marks(const struct tl *t, struct buf *b)
 void tl_free(struct tl *t)
 {
 	free(t->s);
+	free(t->m);
 	t->s = NULL;
+	t->m = NULL;
 	t->n = t->alloc = 0;
+	t->n_marks = t->m_alloc = 0;
 }

@@ -47,12 +47,16 @@ struct tl_mark {
 	char detail[112];
 };
 
-/* Where the run's files are: "" for a controller the run has no node for. */
+/* Where the run's files are: "" for a controller the run has no node for.
+ * A cgroup node's path is bounded (CG_PATH_MAX; the sentinel's protocol
+ * carries 256 bytes): every page this struct does not touch is one page
+ * fault fewer for each run. */
+#define TL_PATH_MAX 512
 struct tl_source {
-	char node[PATH_MAX];   /* the v2 node: cpu.stat, io.stat, *.pressure */
-	char memory[PATH_MAX]; /* memory.current (v2) or memory.usage_in_bytes (v1) */
-	char pids[PATH_MAX];
-	char cpu_v1[PATH_MAX]; /* v1 cpu hierarchy (throttling), if the limit lives there */
+	char node[TL_PATH_MAX];   /* the v2 node: cpu.stat, io.stat, *.pressure */
+	char memory[TL_PATH_MAX]; /* memory.current (v2) or memory.usage_in_bytes (v1) */
+	char pids[TL_PATH_MAX];
+	char cpu_v1[TL_PATH_MAX]; /* v1 cpu hierarchy (throttling), if the limit lives there */
 };
 
 /* Counters seen at the previous sample, to turn increments into marks. */
@@ -71,8 +75,8 @@ struct tl {
 	size_t cap;               /* samples kept at most (TL_MAX_SAMPLES) */
 	struct tl_sample *s;
 	size_t n, alloc;
-	struct tl_mark m[TL_MAX_MARKS];
-	size_t n_marks, marks_dropped;
+	struct tl_mark *m;        /* grown as marks come, up to TL_MAX_MARKS */
+	size_t n_marks, m_alloc, marks_dropped;
 	struct tl_events ev;
 	uint64_t merges;          /* how often the series were halved */
 };
