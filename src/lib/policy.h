@@ -102,6 +102,11 @@ struct policy {
 	bool audit_syslog;
 	int64_t audit_seal_every, audit_rotate_size;
 	struct assess_policy assess; /* .enabled: the policy has an "assess" object */
+	/* staged writes (issue 12) */
+	char **stage_required;    /* an rw grant at, under or above these is refused */
+	char **commit_by;         /* who may commit or roll back: "root", "subject", user names */
+	int64_t commit_signatures; /* trusted keys that must sign a commit (--key) */
+	char **commit_roles;      /* the roles those keys must have; empty: any */
 };
 
 int policy_parse(const char *text, size_t len, struct policy *ret, struct calyx_err *err);
@@ -165,6 +170,8 @@ int policy_match_command(const struct lease *l, const struct request *req, struc
 
 /* Add the installation's own paths: never writable by a run, never a command. */
 int policy_protect(struct policy *p, const char *const *writable, const char *const *commands);
+/* May user (the acting one, "root" for uid 0) commit a run of subject's? */
+bool policy_commit_allowed(const struct policy *p, const char *user, const char *subject);
 /* Is name never to be passed in the environment (built-in list + policy)? */
 bool policy_env_never(const struct policy *p, const char *name);
 
