@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -942,4 +943,94 @@ int stage_udiff(const char *a, size_t an, const char *b, size_t bn, const char *
 	lines_free(&x);
 	lines_free(&y);
 	return e;
+}
+
+/* ---- file system helpers (openat2, Linux 5.6) --------------------------------- */
+
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+struct stage_open_how {
+	uint64_t flags, mode, resolve;
+};
+#define STAGE_RESOLVE_NO_XDEV 0x01
+#define STAGE_RESOLVE_NO_MAGICLINKS 0x02
+#define STAGE_RESOLVE_NO_SYMLINKS 0x04
+#define STAGE_RESOLVE_BENEATH 0x08
+
+int stage_openat(int dirfd, const char *rel, int flags, mode_t mode)
+{
+	struct stage_open_how how = {
+		.flags = (uint64_t)(flags | O_CLOEXEC | O_NOFOLLOW), .mode = mode,
+		.resolve = STAGE_RESOLVE_BENEATH | STAGE_RESOLVE_NO_SYMLINKS |
+			   STAGE_RESOLVE_NO_MAGICLINKS | STAGE_RESOLVE_NO_XDEV,
+	};
+	long fd;
+
+	/* O_CREAT's mode only with O_CREAT: openat2 refuses one without it */
+	if (!(flags & (O_CREAT | O_TMPFILE)))
+		how.mode = 0;
+	fd = syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+	return fd < 0 ? -errno : (int)fd;
+}
+
+int stage_open_parent(int rootfd, const char *rel, bool create, uid_t uid, gid_t gid,
+		      mode_t mode, const char **leaf)
+{
+	char buf[PATH_MAX];
+	char *slash;
+	int fd;
+
+	*leaf = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
+	if (!str_copy(buf, sizeof(buf), rel))
+		return -ENAMETOOLONG;
+	if (!(slash = strrchr(buf, '/')))
+		return stage_openat(rootfd, ".", O_RDONLY | O_DIRECTORY, 0);
+	*slash = '\0';
+	if ((fd = stage_openat(rootfd, buf, O_RDONLY | O_DIRECTORY, 0)) != -ENOENT || !create)
+		return fd;
+	/* make the missing directories, one component at a time, beneath rootfd */
+	for (char *p = buf;; p++) {
+		char c = *p;
+
+		if (c != '/' && c != '\0')
+			continue;
+		*p = '\0';
+		if (mkdirat(rootfd, buf, mode) == 0) {
+			if (fchownat(rootfd, buf, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+				return -errno;
+		} else if (errno != EEXIST) {
+			return -errno;
+		}
+		*p = c;
+		if (!c)
+			break;
+	}
+	return stage_openat(rootfd, buf, O_RDONLY | O_DIRECTORY, 0);
+}
+
+int stage_copy_fd(int in, int out, uint64_t max, char sha[65])
+{
+	struct sig_sha256_ctx c;
+	uint64_t total = 0;
+	uint8_t h[32];
+	char b[65536];
+	ssize_t n;
+
+	sig_sha256_init(&c);
+	while ((n = read(in, b, sizeof(b))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if ((total += (uint64_t)n) > max)
+			return -EFBIG;
+		sig_sha256_update(&c, b, (size_t)n);
+		if (write_all(out, b, (size_t)n) < 0)
+			return -EIO;
+	}
+	sig_sha256_final(&c, h);
+	sig_hex(h, sizeof(h), sha);
+	return 0;
 }

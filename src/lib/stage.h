@@ -108,4 +108,16 @@ int stage_udiff(const char *a, size_t an, const char *b, size_t bn, const char *
 		const char *lb, struct buf *out);
 bool stage_is_binary(const char *p, size_t n);
 
+/*
+ * Below a directory fd, never through a symlink, a magic link, a mount or
+ * "..": openat2 RESOLVE_BENEATH | NO_SYMLINKS | NO_MAGICLINKS | NO_XDEV.
+ * Returns an fd or -errno.
+ */
+int stage_openat(int dirfd, const char *rel, int flags, mode_t mode);
+/* The directory holding rel's last component (made, owned uid:gid, if create). */
+int stage_open_parent(int rootfd, const char *rel, bool create, uid_t uid, gid_t gid,
+		      mode_t mode, const char **leaf);
+/* Copy in to out (at most max bytes, else -EFBIG), hashing what was copied. */
+int stage_copy_fd(int in, int out, uint64_t max, char sha[65]);
+
 #endif
