@@ -1034,3 +1034,39 @@ int stage_copy_fd(int in, int out, uint64_t max, char sha[65])
 	sig_hex(h, sizeof(h), sha);
 	return 0;
 }
+
+int stage_open_root(const char *abs)
+{
+	struct stage_open_how how = {
+		.flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
+		.resolve = STAGE_RESOLVE_NO_SYMLINKS | STAGE_RESOLVE_NO_MAGICLINKS,
+	};
+	long fd = syscall(SYS_openat2, AT_FDCWD, abs, &how, sizeof(how));
+
+	return fd < 0 ? -errno : (int)fd;
+}
+
+/* name and all it holds, below dirfd; never follows a symlink, stays on one mount */
+int stage_rm_tree(int dirfd, const char *name, int depth)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_strv_ char **names = NULL;
+	struct calyx_err err = { 0 };
+	struct stat st;
+	int e;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISDIR(st.st_mode))
+		return unlinkat(dirfd, name, 0) < 0 ? -errno : 0;
+	if (depth > STAGE_MAX_DEPTH + 8)
+		return -ELOOP;
+	if ((fd = stage_openat(dirfd, name, O_RDONLY | O_DIRECTORY, 0)) < 0)
+		return fd;
+	if (!(names = list_dir(fd, &err, name)))
+		return err.code ? err.code : -EIO;
+	for (size_t i = 0; names[i]; i++)
+		if ((e = stage_rm_tree(fd, names[i], depth + 1)) < 0)
+			return e;
+	return unlinkat(dirfd, name, AT_REMOVEDIR) < 0 ? -errno : 0;
+}

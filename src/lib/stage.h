@@ -117,6 +117,10 @@ int stage_openat(int dirfd, const char *rel, int flags, mode_t mode);
 /* The directory holding rel's last component (made, owned uid:gid, if create). */
 int stage_open_parent(int rootfd, const char *rel, bool create, uid_t uid, gid_t gid,
 		      mode_t mode, const char **leaf);
+/* An absolute directory, no symlink in any component (may cross mounts). */
+int stage_open_root(const char *abs);
+/* Remove name below dirfd and all it holds, never through a symlink. */
+int stage_rm_tree(int dirfd, const char *name, int depth);
 /* Copy in to out (at most max bytes, else -EFBIG), hashing what was copied. */
 int stage_copy_fd(int in, int out, uint64_t max, char sha[65]);
 

@@ -62,4 +62,105 @@ ok "manifest: the old tree deleted, contents first" sh -c "echo '$kinds' | grep 
 ok "manifest: new tree added (dir, file, symlink)" sh -c "echo '$kinds' | grep -q 'added new;added new/tree;added new/tree/file;added new/tree/link;'"
 ok "the stage and its content are root's, readable by the subject's group" \
 	sh -c "[ \"\$(stat -c %U:%a '$RUNS/$RUN/stage')\" = root:750 ] && [ \"\$(stat -c %U '$RUNS/$RUN/stage/0/upper/new/tree/file')\" = root ]"
+
+# --- diff --------------------------------------------------------------------------
+D=$("$CALYX" run diff "$RUN" 2>&1)
+A=${APP#/}
+ok "diff shows main.c's hunk as git would" sh -c 'printf "%s\n" "$1" | grep -qx -- "-line 2" && printf "%s\n" "$1" | grep -qx -- "+line two" && printf "%s\n" "$1" | grep -qx -- "+line 4" && printf "%s\n" "$1" | grep -qx -- "@@ -1,3 +1,4 @@"' _ "$D"
+ok "diff names the binary file, does not dump it" sh -c 'printf "%s\n" "$1" | grep -qx "Binary files /dev/null and b/$2/blob.bin differ"' _ "$D" "$A"
+ok "diff shows the rename" sh -c 'printf "%s\n" "$1" | grep -qx "rename from $2/before.txt"' _ "$D" "$A"
+ok "diff shows the deletion" sh -c 'printf "%s\n" "$1" | grep -qx "deleted file mode 100644"' _ "$D"
+ok "diff shows the mode change" sh -c 'printf "%s\n" "$1" | grep -qx "new mode 100600"' _ "$D"
+if command -v git >/dev/null; then
+	# the same text diff as git diff --no-index for a modified file
+	mkdir -p "$WORK/gd/a" "$WORK/gd/b"
+	cp "$APP/src/main.c" "$WORK/gd/a/main.c"
+	cp "$RUNS/$RUN/stage/0/upper/src/main.c" "$WORK/gd/b/main.c"
+	(cd "$WORK/gd" && git diff --no-index a/main.c b/main.c | sed -n '/^@@/,$p') >"$WORK/gd/git.out"
+	"$CALYX" run diff "$RUN" "$APP/src/main.c" | sed -n '/^@@/,$p' >"$WORK/gd/calyx.out"
+	ok "the hunks of a modified file are git diff --no-index's" cmp -s "$WORK/gd/git.out" "$WORK/gd/calyx.out"
+fi
+S=$("$CALYX" run diff --stat "$RUN")
+ok "diff --stat summarises ($(printf '%s' "$S" | tail -n1))" sh -c 'printf "%s\n" "$1" | tail -n1 | grep -q "files changed"' _ "$S"
+ok "diff --json is the manifest" sh -c '"$1" run diff --json "$2" | jq -e ".dirs[0].entries | length > 8" >/dev/null' _ "$CALYX" "$RUN"
+out=$(as_alice "$CALYX" run diff --stat "$RUN" 2>&1)
+ok "the subject can read the diff ($(printf '%s' "$out" | tail -n1))" sh -c 'printf "%s" "$1" | grep -q "files changed"' _ "$out"
+
+# --- commit, rollback -------------------------------------------------------------------
+# the merged view, as the run saw it, for comparison: a copy of the tree with the change
+rm -rf "$WORK/merged" && cp -a "$APP" "$WORK/merged" &&
+	as_alice /bin/sh -c "$(printf '%s' "$CHANGE" | sed "s|cd $APP|cd $WORK/merged|")" >/dev/null
+HM=$(tree_hash "$WORK/merged")
+out=$("$CALYX" run commit "$RUN" --dry-run 2>&1)
+ok "commit --dry-run changes nothing ($out)" test "$(tree_hash "$APP")" = "$H0"
+out=$("$CALYX" run commit "$RUN" --reason "reviewed" 2>&1)
+ok "commit applies the stage ($out)" test $? -eq 0
+ok "... and the tree hashes to the merged view" test "$(tree_hash "$APP")" = "$HM"
+if [ "$(tree_hash "$APP")" != "$HM" ]; then
+	(cd "$APP" && find . -printf '%p %y %m %u %l\n' | LC_ALL=C sort) >"$WORK/t1"
+	(cd "$WORK/merged" && find . -printf '%p %y %m %u %l\n' | LC_ALL=C sort) >"$WORK/t2"
+	diag "$(diff "$WORK/t1" "$WORK/t2")"
+fi
+ok "... a rollback pack with the pre-images exists" test -f "$RUNS/$RUN/rollback/pack.json" -a -f "$RUNS/$RUN/rollback/0/src/main.c"
+ok "... COMMITTED is audited with the pack's digest" \
+	test "$(jq -r 'select(.type=="stage_event.COMMITTED") | .details.rollback_sha256' "$T/var/log/calyx/audit.jsonl" | tail -n1)" = \
+	"$(sha256sum "$RUNS/$RUN/rollback/pack.json" | cut -d' ' -f1)"
+expect_denied "a second commit is refused" "committed" "$CALYX" run commit "$RUN"
+out=$("$CALYX" run rollback "$RUN" --reason "undo" 2>&1)
+ok "rollback restores the original tree ($out)" test "$(tree_hash "$APP")" = "$H0"
+ok "... ROLLED_BACK is audited" test "$(audit_count stage_event.ROLLED_BACK)" -ge 1
+
+# --- conflicts -----------------------------------------------------------------------------
+make_app
+as_alice "$LEASEXEC" -q -l "$ID" -- /bin/sh -c "printf 'staged\n' > $APP/src/main.c"
+RUN2=$(last_run)
+printf 'someone else\n' >"$APP/src/main.c"
+expect_denied "a commit over a real file changed since the run is refused, path named" \
+	"$APP/src/main.c: conflict" "$CALYX" run commit "$RUN2"
+ok "... nothing was applied" test "$(cat "$APP/src/main.c")" = "someone else"
+ok "... CONFLICT is audited" test "$(audit_count stage_event.CONFLICT)" -ge 1
+out=$("$CALYX" run discard "$RUN2")
+ok "discard removes the upper layer ($out)" test ! -e "$RUNS/$RUN2/stage/0/upper"
+expect_denied "... after which commit is refused" "discarded" "$CALYX" run commit "$RUN2"
+
+# --- what a commit never applies -----------------------------------------------------------
+make_app
+refused() { # DESC WHAT-IN-STDERR SHELL-IN-RUN
+	as_alice "$LEASEXEC" -q -l "$ID" -- /bin/sh -c "$3" >/dev/null 2>&1
+	local r=$(last_run) h=$(tree_hash "$APP")
+	expect_denied "$1" "$2" "$CALYX" run commit "$r"
+	ok "... the real tree is untouched" test "$(tree_hash "$APP")" = "$h"
+}
+refused "a staged setuid file is refused" "setuid" "cp /bin/true $APP/suid && chmod 4755 $APP/suid"
+refused "a symlink to /etc/shadow is refused" "leaves the staged tree" "ln -s /etc/shadow $APP/shadow"
+refused "a relative symlink out of the tree is refused" "leaves the staged tree" "ln -s ../../../etc/passwd $APP/src/pw"
+# a root-owned file in the real tree, hard-linked inside the run: copied up owned by root
+# (mode 666: protected_hardlinks lets alice link what she may read and write)
+printf 'root data\n' >"$APP/rootfile" && chown root:root "$APP/rootfile" && chmod 666 "$APP/rootfile"
+refused "a hard link to a root-owned file is refused" "someone other than the run's user" "ln $APP/rootfile $APP/link-to-root"
+rm -f "$APP/rootfile"
+# a device node: only a run as root could make one; the manifest check is the same
+RIDD=$(issue --user $ALICE --run-as root --cmd /bin/sh --stage "$APP" --ttl 10m 2>/dev/null)
+if [ -n "$RIDD" ]; then
+	refused "a device node is refused" "device node" "mknod $APP/null c 1 3"
+fi
+
+# --- limits and policy ------------------------------------------------------------------------
+IDL=$(issue --user $ALICE --cmd /bin/sh --stage "$APP" --stage-limit 1M --ttl 10m)
+out=$(as_alice "$LEASEXEC" -q -l "$IDL" -- /bin/sh -c "head -c 4M /dev/zero > $APP/big; echo rc=\$?" 2>&1)
+ok "the stage limit makes a large write fail inside the run ($(printf '%s' "$out" | tr '\n' ' '))" \
+	sh -c 'printf "%s" "$1" | grep -q "No space left" && printf "%s" "$1" | grep -q "rc=1"' _ "$out"
+ok "... recorded in meta.json" test "$(meta .stage.limit_reached)" = true
+policy_set ".stage_required = [\"$WORK\"]"
+IDR=$(issue --user $ALICE --cmd /bin/sh --rw "$APP" --ttl 10m 2>/dev/null)
+if [ -z "$IDR" ]; then
+	ok "calyx refuses to issue an rw lease under a stage_required path" true
+else
+	expect_denied "leasexec refuses rw under a stage_required path" "stage_required" \
+		as_alice "$LEASEXEC" -l "$IDR" -- /bin/true
+fi
+expect_denied "... issuing one is refused too" "stage_required" \
+	"$CALYX" lease issue --user $ALICE --cmd /bin/sh --rw "$APP" --ttl 10m
+setup_root >/dev/null
+ok "calyx audit verify is clean" "$CALYX" -q audit verify
 tap_end
