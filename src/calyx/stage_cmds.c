@@ -232,24 +232,25 @@ static int set_meta(int parent, const char *leaf, const struct stage_obj *o)
 	return 0;
 }
 
-static void tmp_name(char *out, size_t n, const char *leaf)
+/*
+ * The name a new version is written under beside leaf: fixed per run (tag is
+ * the run id), so a commit or rollback killed before its rename leaves a file
+ * the next one knows to remove.
+ */
+static void tmp_name(char *out, size_t n, const char *tag, const char *leaf)
 {
-	uint8_t r[4];
-	char hex[9];
-
-	sig_random(r, sizeof(r));
-	sig_hex(r, sizeof(r), hex);
-	snprintf(out, n, ".calyx-%s.%.200s", hex, leaf);
+	snprintf(out, n, ".calyx-%s.%.200s", tag, leaf);
 }
 
 /* A complete copy beside the target, then one rename: readers see old or new. */
-static int put_file(int parent, const char *leaf, int src, const struct stage_obj *o)
+static int put_file(int parent, const char *leaf, int src, const struct stage_obj *o,
+		    const char *tag)
 {
-	char tmp[256], sha[65];
+	char tmp[300], sha[65];
 	_cleanup_close_ int fd = -1;
 	int r;
 
-	tmp_name(tmp, sizeof(tmp), leaf);
+	tmp_name(tmp, sizeof(tmp), tag, leaf);
 	if ((fd = openat(parent, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 			 0600)) < 0)
 		return -errno;
@@ -264,11 +265,12 @@ static int put_file(int parent, const char *leaf, int src, const struct stage_ob
 	return r;
 }
 
-static int put_symlink(int parent, const char *leaf, const struct stage_obj *o)
+static int put_symlink(int parent, const char *leaf, const struct stage_obj *o,
+		       const char *tag)
 {
-	char tmp[256];
+	char tmp[300];
 
-	tmp_name(tmp, sizeof(tmp), leaf);
+	tmp_name(tmp, sizeof(tmp), tag, leaf);
 	if (symlinkat(o->target, parent, tmp) < 0)
 		return -errno;
 	if (fchownat(parent, tmp, o->uid, o->gid, AT_SYMLINK_NOFOLLOW) < 0 ||
@@ -294,7 +296,8 @@ static int remove_obj(int parent, const char *leaf)
  * Make path (below root) what want says; content (for files whose content
  * changes) from the same path below from.
  */
-static int apply_to(int root, const char *path, const struct stage_obj *want, int from)
+static int apply_to(int root, const char *path, const struct stage_obj *want, int from,
+		    const char *tag)
 {
 	const char *leaf;
 	_cleanup_close_ int parent = stage_open_parent(root, path, false, 0, 0, 0, &leaf);
@@ -313,13 +316,13 @@ static int apply_to(int root, const char *path, const struct stage_obj *want, in
 			r = -errno;
 		r = r < 0 ? r : set_meta(parent, leaf, want);
 	} else if (want->type == ST_SYMLINK) {
-		r = put_symlink(parent, leaf, want);
+		r = put_symlink(parent, leaf, want, tag);
 	} else if (cur.type == ST_FILE && strcmp(cur.sha256, want->sha256) == 0) {
 		r = set_meta(parent, leaf, want); /* same content: mode or owner only */
 	} else if ((src = stage_openat(from, path, O_RDONLY | O_NONBLOCK, 0)) < 0) {
 		r = src;
 	} else {
-		r = put_file(parent, leaf, src, want);
+		r = put_file(parent, leaf, src, want, tag);
 	}
 	stage_obj_free(&cur);
 	if (r == 0 && fsync(parent) < 0)
@@ -519,6 +522,19 @@ static int pack_digest(struct srun *s, char digest[65], struct calyx_err *err)
 
 /* ---- commit and rollback ---------------------------------------------------------- */
 
+/* What a killed commit or rollback left beside path: removed before anything else. */
+static void clear_tmp(int root, const char *path, const char *tag)
+{
+	char tmp[300];
+	const char *leaf;
+	_cleanup_close_ int parent = stage_open_parent(root, path, false, 0, 0, 0, &leaf);
+
+	if (parent < 0)
+		return;
+	tmp_name(tmp, sizeof(tmp), tag, leaf);
+	unlinkat(parent, tmp, 0);
+}
+
 static int walk_apply(struct srun *s, const int *roots, int dir, bool force,
 		      struct calyx_err *err)
 {
@@ -533,7 +549,10 @@ static int walk_apply(struct srun *s, const int *roots, int dir, bool force,
 		for (size_t j = 0; j < d->n; j++) {
 			const struct stage_entry *e = &d->e[dir > 0 ? j : d->n - 1 - j];
 			enum cls c;
-			int r = classify(roots[i], e, dir, &c);
+			int r;
+
+			clear_tmp(roots[i], e->path, s->id);
+			r = classify(roots[i], e, dir, &c);
 
 			if (r == 0 && (dir > 0 ? c == C_NEW : c == C_OLD))
 				continue; /* done already (a resumed commit or rollback) */
@@ -541,7 +560,8 @@ static int walk_apply(struct srun *s, const int *roots, int dir, bool force,
 										 d->n - 1 - j, dir))
 				r = -EEXIST;
 			if (r == 0)
-				r = apply_to(roots[i], e->path, dir > 0 ? new_of(e) : &e->old, src);
+				r = apply_to(roots[i], e->path, dir > 0 ? new_of(e) : &e->old, src,
+					     s->id);
 			if (r < 0)
 				return err_set(err, r, e->path, "%s", r == -EEXIST ? "changed by "
 					       "someone else meanwhile" : strerror(-r));
