@@ -279,7 +279,7 @@ out=$(as_alice_in "$SRV" "$LEASEXEC" -q -l "$ID" -- /bin/sh -c "head -c 2M /dev/
 ok "staged: a write beyond --stage-limit: No space left on device" sh -c "printf '%s' \"\$1\" | grep -q 'No space left on device'" _ "$out"
 policy_set ".stage_required = [\"$ALICE_HOME\"]"
 "$CALYX" -q lease issue --user $ALICE --cmd /bin/sh --rw "$SRV" --ttl 10m >/dev/null 2>"$TMPD/err"
-ok "staged: with stage_required, an --rw grant there is refused" sh -c "[ $? -eq 77 ] && grep -q stage_required '$TMPD/err'"
+ok "staged: with stage_required, an --rw grant there is refused" sh -c "[ $? -eq 77 ] && grep -q 'requires staging' '$TMPD/err'"
 policy_set 'del(.stage_required)'
 
 ok "the audit trail verifies, seals included, after all of it" \
