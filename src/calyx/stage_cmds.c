@@ -59,15 +59,34 @@ static void srun_free(struct srun *s)
 	stage_manifest_free(&s->man);
 }
 
+#define STAGE_FILE_MAX (64u << 20) /* a manifest of STAGE_MAX_ENTRIES paths fits */
+
+/* A regular file below dirfd, not through a symlink, at most STAGE_FILE_MAX bytes. */
+static int read_file(int dirfd, const char *name, struct buf *b, struct calyx_err *err)
+{
+	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	int r;
+
+	if (fd < 0)
+		return err_set(err, errno, name, "cannot open: %s", strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return err_set(err, EINVAL, name, "not a regular file");
+	if ((r = read_fd_bounded(fd, STAGE_FILE_MAX, b)) < 0)
+		return err_set(err, r, name, "cannot read (at most %u bytes): %s", STAGE_FILE_MAX,
+			       strerror(-r));
+	return 0;
+}
+
 static int read_json(int dirfd, const char *name, cJSON **ret, struct buf *b,
 		     struct calyx_err *err)
 {
 	struct json_doc doc = { 0 };
 	int r;
 
-	if ((r = lease_file_read(dirfd, name, b, err)) < 0)
+	if ((r = read_file(dirfd, name, b, err)) < 0)
 		return r;
-	if ((r = json_parse_strict(b->data, b->len, 64u << 20, name, &doc, err)) < 0)
+	if ((r = json_parse_strict(b->data, b->len, STAGE_FILE_MAX, name, &doc, err)) < 0)
 		return r;
 	*ret = doc.root;
 	return 0;
@@ -511,7 +530,10 @@ static int pack_digest(struct srun *s, char digest[65], struct calyx_err *err)
 {
 	_cleanup_buf_ struct buf b = { 0 };
 	uint8_t h[32];
-	int r = lease_file_read(s->dir, "rollback/pack.json", &b, err);
+	_cleanup_close_ int pack = openat(s->dir, "rollback", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+					  O_CLOEXEC);
+	int r = pack < 0 ? err_set(err, errno, "rollback", "no rollback pack: %s", strerror(errno)) :
+		read_file(pack, "pack.json", &b, err);
 
 	if (r < 0)
 		return r;

@@ -162,6 +162,14 @@ IDS=$(issue --user $ALICE --cmd /bin/sh --stage "$APP" --ttl 10m)
 ok "... while staging there is allowed" test "$(as_alice "$LEASEXEC" -q -l "$IDS" -- /bin/sh -c "echo ok > $APP/x; echo ran" 2>&1)" = ran
 setup_root >/dev/null
 
+# --- a big manifest: 1,000 files (over the 64 KiB a lease may have) ---------------------------
+make_app
+out=$(as_alice "$LEASEXEC" -q -l "$ID" -- /bin/sh -c "mkdir $APP/many && cd $APP/many && i=0; while [ \$i -lt 1000 ]; do echo \$i > f\$i; i=\$((i+1)); done; echo made" 2>&1)
+r=$(last_run)
+ok "a stage of 1,000 new files ($out; manifest $(stat -c %s "$RUNS/$r/stage/manifest.json") bytes) commits" \
+	sh -c '"$1" -q run commit "$2" && [ "$(ls "$3/many" | wc -l)" -eq 1000 ]' _ "$CALYX" "$r" "$APP"
+ok "... and rolls back" sh -c '"$1" -q run rollback "$2" && [ ! -e "$3/many" ]' _ "$CALYX" "$r" "$APP"
+
 # --- SIGKILL in the middle of a commit (strace fault injection) ----------------------------
 # A commit killed at its Nth rename (the journal's own rename is the first, then one
 # per file put in place) or Nth unlink (the deletions) is completed by the next
