@@ -38,6 +38,9 @@ mkdir -p new/tree && printf "fresh\n" > new/tree/file && ln -s ../tree/file new/
 rm -rf old
 printf "\000\001binary" > blob.bin
 echo done'
+plan=$(as_alice "$LEASEXEC" -n -l "$ID" -- /bin/sh 2>&1)
+ok "leasexec -n shows the staged path in the run's root" \
+	sh -c 'printf "%s\n" "$1" | grep -q "staged .*$2 (overlay, writes staged, lease)"' _ "$plan" "$APP"
 out=$(as_alice "$LEASEXEC" -q -l "$ID" -- /bin/sh -c "$CHANGE" 2>&1)
 ok "a staged run writes its changes ($out)" test "$out" = done
 RUN=$(last_run)
