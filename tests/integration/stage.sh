@@ -27,6 +27,13 @@ make_app() {
 }
 make_app
 H0=$(tree_hash "$APP")
+# One run of LEASE as alice doing SHELL; its output in $WORK/run.out, and its id
+# printed as leasexec says it (the newest run directory is no witness: runs made
+# in one clock tick tie, and a commit touches its run's directory).
+srun() {
+	as_alice "$LEASEXEC" -l "$1" -- /bin/sh -c "$2" >"$WORK/run.out" 2>"$WORK/run.err"
+	sed -n 's/^leasexec: \(RUN-[0-9a-f-]*\) exited.*/\1/p' "$WORK/run.err"
+}
 
 ID=$(issue --user $ALICE --cmd /bin/sh --stage "$APP" --ttl 10m)
 CHANGE='set -e; cd '"$APP"'
@@ -41,9 +48,9 @@ echo done'
 plan=$(as_alice "$LEASEXEC" -n -l "$ID" -- /bin/sh 2>&1)
 ok "leasexec -n shows the staged path in the run's root" \
 	sh -c 'printf "%s\n" "$1" | grep -q "staged .*$2 (overlay, writes staged, lease)"' _ "$plan" "$APP"
-out=$(as_alice "$LEASEXEC" -q -l "$ID" -- /bin/sh -c "$CHANGE" 2>&1)
-ok "a staged run writes its changes ($out)" test "$out" = done
-RUN=$(last_run)
+RUN=$(srun "$ID" "$CHANGE")
+out=$(cat "$WORK/run.out")
+ok "a staged run writes its changes ($out, $RUN)" test "$out" = done
 ok "the real tree is byte-identical after the run" test "$(tree_hash "$APP")" = "$H0"
 ok "meta.json records the stage: state staged, a manifest digest, files changed" \
 	sh -c "[ \"\$(jq -r .stage.state '$RUNS/$RUN/meta.json')\" = staged ] &&
@@ -115,8 +122,7 @@ ok "... ROLLED_BACK is audited" test "$(audit_count stage_event.ROLLED_BACK)" -g
 
 # --- conflicts -----------------------------------------------------------------------------
 make_app
-as_alice "$LEASEXEC" -q -l "$ID" -- /bin/sh -c "printf 'staged\n' > $APP/src/main.c"
-RUN2=$(last_run)
+RUN2=$(srun "$ID" "printf 'staged\n' > $APP/src/main.c")
 printf 'someone else\n' >"$APP/src/main.c"
 expect_denied "a commit over a real file changed since the run is refused, path named" \
 	"$APP/src/main.c: conflict" "$CALYX" run commit "$RUN2"
@@ -129,8 +135,9 @@ expect_denied "... after which commit is refused" "discarded" "$CALYX" run commi
 # --- what a commit never applies -----------------------------------------------------------
 make_app
 refused() { # DESC WHAT-IN-STDERR SHELL-IN-RUN
-	as_alice "$LEASEXEC" -q -l "$ID" -- /bin/sh -c "$3" >/dev/null 2>&1
-	local r=$(last_run) h=$(tree_hash "$APP")
+	local r h
+	r=$(srun "$ID" "$3")
+	h=$(tree_hash "$APP")
 	expect_denied "$1" "$2" "$CALYX" run commit "$r"
 	ok "... the real tree is untouched" test "$(tree_hash "$APP")" = "$h"
 }
@@ -150,10 +157,11 @@ ok "... and a run cannot make a device node at all ($out)" test ! -e "$APP/null"
 
 # --- limits and policy ------------------------------------------------------------------------
 IDL=$(issue --user $ALICE --cmd /bin/sh --stage "$APP" --stage-limit 1M --ttl 10m)
-out=$(as_alice "$LEASEXEC" -q -l "$IDL" -- /bin/sh -c "head -c 4M /dev/zero > $APP/big; echo rc=\$?" 2>&1)
+r=$(srun "$IDL" "head -c 4M /dev/zero > $APP/big; echo rc=\$?")
+out=$(cat "$WORK/run.out" "$WORK/run.err")
 ok "the stage limit makes a large write fail inside the run ($(printf '%s' "$out" | tr '\n' ' '))" \
 	sh -c 'printf "%s" "$1" | grep -q "No space left" && printf "%s" "$1" | grep -q "rc=1"' _ "$out"
-ok "... recorded in meta.json" test "$(meta .stage.limit_reached)" = true
+ok "... recorded in meta.json" test "$(jq -r .stage.limit_reached "$RUNS/$r/meta.json")" = true
 # a lease issued before the policy required staging there: leasexec refuses it
 IDR=$(issue --user $ALICE --cmd /bin/sh --rw "$APP" --ttl 10m)
 policy_set ".stage_required = [\"$WORK\"]"
@@ -167,8 +175,8 @@ setup_root >/dev/null
 
 # --- a big manifest: 1,000 files (over the 64 KiB a lease may have) ---------------------------
 make_app
-out=$(as_alice "$LEASEXEC" -q -l "$ID" -- /bin/sh -c "mkdir $APP/many && cd $APP/many && i=0; while [ \$i -lt 1000 ]; do echo \$i > f\$i; i=\$((i+1)); done; echo made" 2>&1)
-r=$(last_run)
+r=$(srun "$ID" "mkdir $APP/many && cd $APP/many && i=0; while [ \$i -lt 1000 ]; do echo \$i > f\$i; i=\$((i+1)); done; echo made")
+out=$(cat "$WORK/run.out")
 ok "a stage of 1,000 new files ($out; manifest $(stat -c %s "$RUNS/$r/stage/manifest.json") bytes) commits" \
 	sh -c '"$1" -q run commit "$2" && [ "$(ls "$3/many" | wc -l)" -eq 1000 ]' _ "$CALYX" "$r" "$APP"
 ok "... and rolls back" sh -c '"$1" -q run rollback "$2" && [ ! -e "$3/many" ]' _ "$CALYX" "$r" "$APP"
@@ -185,13 +193,13 @@ if command -v strace >/dev/null; then
 		n=${point##*:}
 		for then in commit rollback; do
 			make_app
-			as_alice "$LEASEXEC" -q -l "$ID" -- /bin/sh -c "$CHANGE" >/dev/null 2>&1
-			r=$(last_run)
+			r=$(srun "$ID" "$CHANGE")
 			strace -f -qq -o /dev/null -e trace=$SYSCALLS \
 				-e inject=$SYSCALLS:signal=KILL:when=$n \
 				"$CALYX" run commit "$r" >/dev/null 2>&1 9>&-
 			rc=$?
-			state=$(jq -r .state "$RUNS/$r/stage/state.json")
+			state=$(jq -r .state "$RUNS/$r/stage/state.json" 2>/dev/null)
+			[ -n "$state" ] || diag "run $r: $(jq -c '{lease, argv, outcome, stage}' "$RUNS/$r/meta.json" 2>&1 | head -c 400) $(head -c 300 "$RUNS/$r/stderr.log" 2>/dev/null)"
 			"$CALYX" -q run $then "$r" >/dev/null 2>"$WORK/fi.err"
 			rc2=$?
 			h=$(tree_hash "$APP")
@@ -212,5 +220,21 @@ if command -v strace >/dev/null; then
 else
 	diag "strace not installed: the SIGKILL fault injection tests are skipped"
 fi
+# --- prune keeps what nobody decided on ------------------------------------------------------
+make_app
+PENDING=$(srun "$ID" "echo x > $APP/pending")
+DONE=$(srun "$ID" "echo y > $APP/done")
+"$CALYX" -q run commit "$DONE" >/dev/null
+# run ids sort by their second, then a random suffix: the newer runs a second later
+sleep 1
+as_alice "$LEASEXEC" -q -l "$ID" -- /bin/true >/dev/null 2>&1
+as_alice "$LEASEXEC" -q -l "$ID" -- /bin/true >/dev/null 2>&1
+policy_set '.retention.max_runs = 1'
+out=$("$CALYX" run prune 2>&1)
+ok "prune keeps a run whose stage is not committed" sh -c '[ -d "$1" ] && printf "%s" "$2" | grep -q "kept $3: an uncommitted stage"' _ "$RUNS/$PENDING" "$out" "$PENDING"
+ok "... and one whose rollback pack is younger than the retention" sh -c '[ -d "$1" ] && printf "%s" "$2" | grep -q "kept $3: a rollback pack"' _ "$RUNS/$DONE" "$out" "$DONE"
+"$CALYX" -q run prune --force >/dev/null 2>&1
+ok "prune --force removes them, stage and pack included" test ! -e "$RUNS/$PENDING" -a ! -e "$RUNS/$DONE"
+setup_root >/dev/null
 ok "calyx audit verify is clean" "$CALYX" -q audit verify
 tap_end
