@@ -666,6 +666,13 @@ int ns_root_build(const struct ns_root *nr, const char *stage, struct calyx_err 
 	if (nr->staged && (e = detach_upper(rootfd, stage)) < 0)
 		return err_set(err, -e, NS_STAGE_DIR, "cannot detach the stage tmpfs: %s",
 			       strerror(-e));
+	/* no way around the overlays stays open in the run: neither the stage
+	 * tmpfs nor the real directories under them (the parent keeps its own) */
+	for (size_t i = 0; nr->staged && i < nr->n; i++)
+		if (nr->m[i].kind == NS_OVERLAY)
+			close(nr->m[i].fd);
+	if (nr->staged)
+		close(nr->upper);
 	return pivot(stage, nr->cwd ? nr->cwd : "/", err);
 }
 

@@ -335,7 +335,7 @@ static int plan_namespaces(struct run *r, struct plan *p)
 	    (e = ns_wanted(r, p, LAYER_PIDNS, "pid", CLONE_NEWPID, true)) < 0)
 		return e;
 	/* staged paths are overlays in the run's own mount namespace: none, no staging */
-	if (r->lease.stage[0] && !(p->clone_flags & CLONE_NEWNS)) {
+	if (r->lease.stage && r->lease.stage[0] && !(p->clone_flags & CLONE_NEWNS)) {
 		err_set(&r->err, ENOTSUP, "lease.paths.stage", "staged paths need the run's mount "
 			"namespace, which the policy switched off");
 		return fail(r, STAGE_PLAN, ENOTSUP);

@@ -36,6 +36,7 @@
 #define STG_FSCONFIG_SET_STRING 1
 #define STG_FSCONFIG_CMD_CREATE 6
 #define STG_FSMOUNT_CLOEXEC 1
+#define STG_MAX_INODES "200000" /* twice STAGE_MAX_ENTRIES: whiteouts are inodes too */
 
 static int fail(struct run *r, enum stage s, int code)
 {
@@ -103,6 +104,8 @@ int stg_prepare(struct run *r, struct plan *p)
 	if ((fs = (int)syscall(SYS_fsopen, "tmpfs", STG_FSOPEN_CLOEXEC)) < 0 ||
 	    (e = fs_set(fs, "size", size)) < 0 || (e = fs_set(fs, "mode", "0700")) < 0 ||
 	    (e = fs_set(fs, "huge", "never")) < 0 ||
+	    /* files as well as bytes: the manifest walk in the parent stays bounded */
+	    (e = fs_set(fs, "nr_inodes", STG_MAX_INODES)) < 0 ||
 	    syscall(SYS_fsconfig, fs, STG_FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0 ||
 	    (mnt = syscall(SYS_fsmount, fs, STG_FSMOUNT_CLOEXEC, 0)) < 0)
 		return fail(r, STAGE_MOUNTS, err_set(&r->err, errno, "stage", "cannot make the stage "

@@ -784,13 +784,13 @@ static bool paths_overlap(const char *a, const char *b)
  */
 static int check_stage(const struct policy *p, const struct lease *l, struct decision *d)
 {
-	for (size_t i = 0; l->stage[i]; i++) {
-		for (size_t j = 0; p->never_writable[j]; j++)
+	for (size_t i = 0; l->stage && l->stage[i]; i++) {
+		for (size_t j = 0; p->never_writable && p->never_writable[j]; j++)
 			if (paths_overlap(l->stage[i], p->never_writable[j]))
 				return deny(d, "policy.never_writable", "%s stages %s; the policy "
 					    "never allows writing %s", l->id, l->stage[i],
 					    p->never_writable[j]);
-		for (size_t j = 0; l->rw[j]; j++)
+		for (size_t j = 0; l->rw && l->rw[j]; j++)
 			if (paths_overlap(l->stage[i], l->rw[j]))
 				return deny(d, "lease.paths.stage", "%s both stages %s and makes %s "
 					    "writable", l->id, l->stage[i], l->rw[j]);
@@ -799,7 +799,7 @@ static int check_stage(const struct policy *p, const struct lease *l, struct dec
 				return deny(d, "lease.paths.stage", "%s stages %s and %s, one inside "
 					    "the other", l->id, l->stage[i], l->stage[j]);
 	}
-	for (size_t i = 0; l->rw[i]; i++)
+	for (size_t i = 0; l->rw && l->rw[i]; i++)
 		for (size_t j = 0; p->stage_required && p->stage_required[j]; j++)
 			if (paths_overlap(l->rw[i], p->stage_required[j])) {
 				deny(d, "policy.stage_required", "%s makes %s writable; the policy "
@@ -1074,7 +1074,7 @@ static int check_cwd(const struct lease *l, const struct request *req, struct de
 			return 1;
 		if (l->rw[0] && path_is_under(req->cwd, l->rw[0]))
 			return 1;
-		if (l->stage[0] && path_is_under(req->cwd, l->stage[0]))
+		if (l->stage && l->stage[0] && path_is_under(req->cwd, l->stage[0]))
 			return 1;
 	}
 	deny(d, "lease.cwd", "%s does not allow working directory %.200s", l->id, req->cwd);
