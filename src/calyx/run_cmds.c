@@ -267,6 +267,7 @@ static void show_human(const char *run, const cJSON *m)
 		       cJSON_GetObjectItemCaseSensitive(m, "stdout"), "truncated")) ? " (truncated)" : "");
 	v = check_log(run, "stderr.log", str(m, "stderr.sha256"), size, sizeof(size));
 	printf("stderr.log  %s, %s\n", size, v);
+	stage_show(run, m);
 	printf("audit       records %.0f..%.0f (calyx audit show --run %s)\n",
 	       num(m, "audit.first_seq", 0), num(m, "audit.last_seq", 0), run);
 	printf("directory   %s/%s\n", calyx_paths.runs, run);

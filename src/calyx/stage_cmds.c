@@ -1062,3 +1062,45 @@ int stage_prune_trees(int rundir)
 
 	return r < 0 ? r : stage_rm_tree(rundir, "rollback", 0);
 }
+
+/* ---- calyx run show ------------------------------------------------------------------- */
+
+void stage_show(const char *run, const cJSON *meta)
+{
+	const cJSON *st = json_member(meta, "stage");
+	_cleanup_buf_ struct buf b = { 0 };
+	_cleanup_cjson_ cJSON *o = NULL;
+	struct calyx_err err = { 0 };
+	const char *state = NULL, *digest = NULL;
+	char p[PATH_MAX];
+	int64_t changed = 0, bytes = 0, limit = 0;
+	bool reached = false;
+	int fd;
+
+	if (!st)
+		return;
+	json_get_string(st, "manifest_sha256", false, "stage", &digest, &err);
+	json_get_int(st, "changed", false, 0, INT64_MAX, "stage", &changed, &err);
+	json_get_int(st, "bytes", false, 0, INT64_MAX, "stage", &bytes, &err);
+	json_get_int(st, "limit", false, 0, INT64_MAX, "stage", &limit, &err);
+	json_get_bool(st, "limit_reached", false, "stage", &reached, &err);
+	/* the state now (committed, rolled back...), not the one at the run's end */
+	snprintf(p, sizeof(p), "%s/%s/stage", calyx_paths.runs, run);
+	if ((fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
+		if (read_json(fd, "state.json", &o, &b, &err) == 0)
+			json_get_string(o, "state", false, "state.json", &state, &err);
+		close(fd);
+	}
+	if (!digest) {
+		const char *why = NULL;
+
+		json_get_string(st, "error", false, "stage", &why, &err);
+		printf("stage       not recorded: ");
+		cx_print_safe(stdout, why ? why : "?");
+		putchar('\n');
+		return;
+	}
+	printf("stage       %s: %lld paths changed, %lld bytes (limit %lld%s), manifest %.16s "
+	       "(calyx run diff %s)\n", state ? state : "?", (long long)changed, (long long)bytes,
+	       (long long)limit, reached ? ", reached" : "", digest, run);
+}

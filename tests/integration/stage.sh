@@ -114,6 +114,8 @@ if [ "$(tree_hash "$APP")" != "$HM" ]; then
 	diag "$(diff "$WORK/t1" "$WORK/t2")"
 fi
 ok "... a rollback pack with the pre-images exists" test -f "$RUNS/$RUN/rollback/pack.json" -a -f "$RUNS/$RUN/rollback/0/src/main.c"
+ok "calyx run show says the stage is committed" \
+	sh -c '"$1" run show "$2" | grep -q "^stage       committed: .* paths changed"' _ "$CALYX" "$RUN"
 ok "... COMMITTED is audited with the pack's digest" \
 	test "$(jq -r 'select(.type=="stage_event.COMMITTED") | .details.rollback_sha256' "$T/var/log/calyx/audit.jsonl" | tail -n1)" = \
 	"$(sha256sum "$RUNS/$RUN/rollback/pack.json" | cut -d' ' -f1)"
