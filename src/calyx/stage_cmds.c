@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "calyx.h"
@@ -28,7 +29,7 @@
 #include "store.h"
 
 const char stage_syn_diff[] = "  calyx run diff RUN [--stat] [--json] [PATH]...\n";
-const char stage_syn_commit[] = "  calyx run commit RUN [--reason TEXT] [--dry-run]\n";
+const char stage_syn_commit[] = "  calyx run commit RUN [--reason TEXT] [--key FILE]... [--dry-run]\n";
 const char stage_syn_rollback[] = "  calyx run rollback RUN [--reason TEXT] [--force]\n";
 const char stage_syn_discard[] = "  calyx run discard RUN\n";
 #define syn_diff stage_syn_diff
@@ -603,10 +604,14 @@ static void acting_user(const struct cx *cx, char *out, size_t n)
 		str_copy(out, n, cx->uid == 0 ? "root" : cx->user);
 }
 
+#define STAGE_MAX_KEYS 8
+
 struct stage_opts {
 	const char *run, *reason;
 	bool dry, force, stat, json;
 	char **paths;
+	const char *keys[STAGE_MAX_KEYS];
+	size_t n_keys;
 };
 
 static int parse_opts(int argc, char **argv, const char *syn, const char *allowed,
@@ -618,6 +623,9 @@ static int parse_opts(int argc, char **argv, const char *syn, const char *allowe
 
 		if (strcmp(a, "--reason") == 0 && strstr(allowed, "r") && i + 1 < argc)
 			o->reason = argv[++i];
+		else if (strcmp(a, "--key") == 0 && strstr(allowed, "k") && i + 1 < argc &&
+			 o->n_keys < STAGE_MAX_KEYS)
+			o->keys[o->n_keys++] = argv[++i];
 		else if (strcmp(a, "--dry-run") == 0 && strstr(allowed, "n"))
 			o->dry = true;
 		else if (strcmp(a, "--force") == 0 && strstr(allowed, "f"))
@@ -678,13 +686,6 @@ static int gate(struct cx *cx, struct policy *pol, struct srun *s, const char *w
 			why);
 		return refuse(cx, pol, s, "stage_event.DENIED", who, o, why);
 	}
-	if (commit && pol->commit_signatures > 0) {
-		snprintf(why, sizeof(why), "policy.commit.signatures: the policy wants %lld key "
-			 "signatures on a commit, which this calyx cannot collect yet",
-			 (long long)pol->commit_signatures);
-		fprintf(stderr, "calyx: refused: %s\n", why);
-		return refuse(cx, pol, s, "stage_event.DENIED", who, o, why);
-	}
 	if (commit ? strcmp(s->state, "staged") && strcmp(s->state, "committing") :
 		     strcmp(s->state, "committed") && strcmp(s->state, "committing") &&
 		     strcmp(s->state, "rolling-back")) {
@@ -693,6 +694,102 @@ static int gate(struct cx *cx, struct policy *pol, struct srun *s, const char *w
 		return EXIT_INVALID;
 	}
 	return 0;
+}
+
+/* The message a commit's signers sign: what is committed, and of which run. */
+static void commit_message(const struct srun *s, struct buf *m)
+{
+	buf_printf(m, "calyx.stage.commit.v1\n%s\n%s\n", s->id, s->digest);
+}
+
+static bool role_ok(const struct policy *pol, const struct trust_key *k)
+{
+	if (!pol->commit_roles || !pol->commit_roles[0])
+		return true;
+	for (char **r = pol->commit_roles; *r; r++)
+		if (trust_key_has_role(k, *r))
+			return true;
+	return false;
+}
+
+/* One --key: a trusted, usable key of a commit role, signing the commit message. */
+static int sign_one(const struct policy *pol, const struct trust *t, const struct buf *msg,
+		    const char *file, cJSON *sigs, struct calyx_err *err)
+{
+	uint8_t sk[SIG_SK_BYTES], pk[SIG_PK_BYTES], sig[SIG_BYTES];
+	_cleanup_buf_ struct buf b64 = { 0 };
+	const struct trust_key *k;
+	char kid[KID_LEN];
+	const cJSON *e;
+	cJSON *o;
+	int r = sig_key_load(file, sk, kid, err);
+
+	if (r < 0)
+		return r;
+	sig_sk_to_pk(sk, pk);
+	k = trust_find(t, kid);
+	if (!k || !sig_equal(k->pk, pk, sizeof(pk)))
+		r = err_set(err, EPERM, file, "%s is not a trusted key", kid);
+	else if (!trust_key_usable(k, time(NULL)))
+		r = err_set(err, EPERM, file, "%s is retired or out of its validity", kid);
+	else if (!role_ok(pol, k))
+		r = err_set(err, EPERM, file, "%s has none of the roles policy.commit.roles names",
+			    kid);
+	else if (sig_sign_detached(msg->data, msg->len, sk, sig) < 0 ||
+		 !sig_verify_detached(msg->data, msg->len, k->pk, sig))
+		r = err_set(err, EIO, file, "cannot sign with %s", kid);
+	sig_wipe(sk, sizeof(sk));
+	if (r < 0)
+		return r;
+	cJSON_ArrayForEach(e, sigs)
+		if (strcmp(cJSON_GetObjectItemCaseSensitive(e, "kid")->valuestring, kid) == 0)
+			return err_set(err, EEXIST, file, "%s signed already: keys must be distinct",
+				       kid);
+	if (sig_b64_encode(sig, sizeof(sig), &b64) < 0 || buf_addc(&b64, '\0') < 0)
+		return err_set(err, ENOMEM, file, "out of memory");
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "kid", kid);
+	cJSON_AddStringToObject(o, "sig", b64.data);
+	cJSON_AddItemToArray(sigs, o);
+	return 0;
+}
+
+/*
+ * policy.commit.signatures: that many distinct trusted keys (of a role in
+ * commit.roles) sign "calyx.stage.commit.v1\nRUN\nMANIFEST-SHA256\n" at the
+ * commit; the signatures go into the audit records.  NULL: refused (said).
+ */
+static cJSON *commit_signatures(const struct policy *pol, const struct srun *s,
+				const struct stage_opts *o, char *why, size_t n)
+{
+	_cleanup_cjson_ cJSON *sigs = cJSON_CreateArray();
+	_cleanup_buf_ struct buf msg = { 0 };
+	struct calyx_err err = { 0 };
+	struct trust t = { 0 };
+
+	if (pol->commit_signatures == 0 && o->n_keys == 0)
+		return TAKE_PTR(sigs);
+	if (cx_load_trust(&t, &err) < 0) {
+		snprintf(why, n, "cannot read the trust store: %s", err.msg);
+		return NULL;
+	}
+	commit_message(s, &msg);
+	for (size_t i = 0; i < o->n_keys; i++)
+		if (sign_one(pol, &t, &msg, o->keys[i], sigs, &err) < 0) {
+			snprintf(why, n, "--key %s: %s", err.where, err.msg);
+			trust_free(&t);
+			return NULL;
+		}
+	trust_free(&t);
+	if (cJSON_GetArraySize(sigs) < pol->commit_signatures) {
+		snprintf(why, n, "policy.commit.signatures: a commit needs %lld signature%s by "
+			 "distinct trusted keys%s, it has %d", (long long)pol->commit_signatures,
+			 pol->commit_signatures == 1 ? "" : "s",
+			 pol->commit_roles && pol->commit_roles[0] ? " of a commit role" : "",
+			 cJSON_GetArraySize(sigs));
+		return NULL;
+	}
+	return TAKE_PTR(sigs);
 }
 
 static int do_commit(struct cx *cx, struct policy *pol, struct srun *s, int *roots,
@@ -705,10 +802,20 @@ static int do_commit(struct cx *cx, struct policy *pol, struct srun *s, int *roo
 	uint64_t bytes;
 	_cleanup_cjson_ cJSON *d = NULL;
 
+	_cleanup_cjson_ cJSON *sigs = NULL;
+	char why[512];
+
 	if (bad)
 		return refuse(cx, pol, s, conflicts ? "stage_event.CONFLICT" : "stage_event.REFUSED",
 			      who, o, conflicts ? "the real tree changed since the run" :
 			      "the stage holds what is never committed");
+	if (!(sigs = commit_signatures(pol, s, o, why, sizeof(why)))) {
+		fprintf(stderr, "calyx: refused: %s\n", why);
+		if (pol->commit_signatures)
+			fprintf(stderr, "hint: calyx run commit %s --key FILE, with the key of a "
+				"trusted approver\n", s->id);
+		return refuse(cx, pol, s, "stage_event.DENIED", who, o, why);
+	}
 	if (o->dry) {
 		stage_counts(&s->man, &changed, &bytes);
 		printf("%s: would commit %zu change%s, %llu bytes (manifest %.16s)\n", s->id,
@@ -721,6 +828,7 @@ static int do_commit(struct cx *cx, struct policy *pol, struct srun *s, int *roo
 		if (write_pack(s, roots, pack, &err) < 0)
 			return cx_fail(&err, EXIT_ERR);
 		cJSON_AddStringToObject(d, "rollback_sha256", pack);
+		cJSON_AddItemToObject(d, "signatures", cJSON_Duplicate(sigs, true));
 		if (cx_audit(cx, pol, "stage_event.COMMITTING", s->lease, s->id, d) < 0 ||
 		    set_state(s, "committing", &err) < 0)
 			return err.msg[0] ? cx_fail(&err, EXIT_ERR) : EXIT_ERR;
@@ -736,6 +844,7 @@ static int do_commit(struct cx *cx, struct policy *pol, struct srun *s, int *roo
 	d = details(s, who, o);
 	cJSON_AddStringToObject(d, "rollback_sha256", pack);
 	cJSON_AddBoolToObject(d, "resumed", resume);
+	cJSON_AddItemToObject(d, "signatures", TAKE_PTR(sigs));
 	if (set_state(s, "committed", &err) < 0)
 		return cx_fail(&err, EXIT_ERR);
 	if (cx_audit(cx, pol, "stage_event.COMMITTED", s->lease, s->id, d) < 0)
@@ -789,7 +898,7 @@ static int change(struct cx *cx, int argc, char **argv, bool commit)
 	int roots[STAGE_MAX_PATHS], r;
 	char who[64];
 
-	if ((r = parse_opts(argc, argv, commit ? syn_commit : syn_rollback, commit ? "rn" : "rf",
+	if ((r = parse_opts(argc, argv, commit ? syn_commit : syn_rollback, commit ? "rnk" : "rf",
 			    &o)) || (r = cx_need_root(cx, commit ? "run commit" : "run rollback")))
 		return r;
 	for (size_t i = 0; i < STAGE_MAX_PATHS; i++)

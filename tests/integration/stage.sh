@@ -177,6 +177,27 @@ IDS=$(issue --user $ALICE --cmd /bin/sh --stage "$APP" --ttl 10m)
 ok "... while staging there is allowed" test "$(as_alice "$LEASEXEC" -q -l "$IDS" -- /bin/sh -c "echo ok > $APP/x; echo ran" 2>&1)" = ran
 setup_root >/dev/null
 
+# --- commit.by and commit.signatures: agents stage, a human's key commits ---------------------
+make_app
+RS=$(srun "$ID" "echo signed > $APP/signed")
+policy_set '.commit = {"by": ["root"], "signatures": 1, "roles": ["human"]}'
+rm -f "$T/human.key" "$T/agent.key"
+"$CALYX" -q key generate --role human --out "$T/human.key" >/dev/null
+"$CALYX" -q key generate --role agent --out "$T/agent.key" >/dev/null
+expect_denied "a commit without the signature the policy wants is refused" \
+	"policy.commit.signatures: a commit needs 1 signature" "$CALYX" run commit "$RS"
+expect_denied "... and with an agent's key (not a commit role)" "none of the roles" \
+	"$CALYX" run commit "$RS" --key "$T/agent.key"
+ok "... nothing applied" test ! -e "$APP/signed"
+out=$("$CALYX" run commit "$RS" --key "$T/human.key" --reason "approved" 2>&1)
+ok "a human's key commits it ($out)" test "$(cat "$APP/signed" 2>/dev/null)" = signed
+HKID=$(jq -r .kid "$T/human.key")
+ok "... its signature is in the COMMITTED record" test "$(jq -r 'select(.type=="stage_event.COMMITTED") | .details.signatures[0].kid' "$T/var/log/calyx/audit.jsonl" | tail -n1)" = "$HKID"
+policy_set '.commit = {"by": ["someone-else"]}'
+"$CALYX" -q run rollback "$RS" >/dev/null 2>"$WORK/by.err"
+ok "commit.by without root: root acting directly may not roll back (exit $?)" grep -q "policy.commit.by: root may not" "$WORK/by.err"
+setup_root >/dev/null
+
 # --- a big manifest: 1,000 files (over the 64 KiB a lease may have) ---------------------------
 make_app
 r=$(srun "$ID" "mkdir $APP/many && cd $APP/many && i=0; while [ \$i -lt 1000 ]; do echo \$i > f\$i; i=\$((i+1)); done; echo made")
