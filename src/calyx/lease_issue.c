@@ -22,6 +22,7 @@ static const char syn_issue[] =
 	"  calyx lease issue --user USER [--host HOST]... [--run-as USER[:GROUP]] [--cap CAP]...\n"
 	"                    [--cmd PATH [--args 'A B'] [--arg PATTERN]... [--sha256 HEX|auto]]...\n"
 	"                    [--cwd DIR]... [--ro PATH]... [--rw PATH]... [--exec PATH]...\n"
+	"                    [--stage DIR]... [--stage-limit SIZE]\n"
 	"                    [--env-allow NAME]... [--env-set NAME=VALUE]...\n"
 	"                    [--wall DUR] [--cpu CORES] [--memory SIZE] [--pids N] [--fsize SIZE]\n"
 	"                    [--nofile N] [--disk-write SIZE] [--output SIZE]\n"
@@ -36,7 +37,7 @@ enum {
 	O_USER = 1000, O_HOST, O_RUN_AS, O_CAP, O_CMD, O_ARGS, O_ARG, O_SHA, O_CWD, O_RO, O_RW,
 	O_EXEC, O_ENV_ALLOW, O_ENV_SET, O_LIMIT, O_NETWORK, O_ALLOW, O_MAX_USES, O_PROFILE,
 	O_NO_CAPTURE, O_EXPIRY, O_INTENT, O_TTL, O_NOT_BEFORE, O_FROM, O_KEY, O_JSON, O_PTY,
-	O_PTY_AUTO, O_RECORD_INPUT, O_AUTH, O_ASSESS_MAX, O_ASSESS_OVERRIDE,
+	O_PTY_AUTO, O_RECORD_INPUT, O_AUTH, O_ASSESS_MAX, O_ASSESS_OVERRIDE, O_STAGE, O_STAGE_LIMIT,
 };
 
 static const struct option issue_opts[] = {
@@ -53,6 +54,8 @@ static const struct option issue_opts[] = {
 	{ "ro", required_argument, NULL, O_RO },
 	{ "rw", required_argument, NULL, O_RW },
 	{ "exec", required_argument, NULL, O_EXEC },
+	{ "stage", required_argument, NULL, O_STAGE },
+	{ "stage-limit", required_argument, NULL, O_STAGE_LIMIT },
 	{ "env-allow", required_argument, NULL, O_ENV_ALLOW },
 	{ "env-set", required_argument, NULL, O_ENV_SET },
 	{ "wall", required_argument, NULL, O_LIMIT },
@@ -269,6 +272,8 @@ static int apply_opt(struct issue *is, int c, const char *name, const char *v)
 	case O_ENV_ALLOW: return append_string(obj_child(b, "env"), "allow", v);
 	case O_ENV_SET: return opt_env_set(is, v);
 	case O_LIMIT: return opt_limit(is, name, v);
+	case O_STAGE: return append_string(obj_child(b, "paths"), "stage", v);
+	case O_STAGE_LIMIT: return opt_limit(is, "stage", v);
 	case O_NETWORK:
 	case O_ALLOW: return opt_network(is, c, v);
 	case O_MAX_USES: return opt_number(is, "max_uses", v);

@@ -7,7 +7,8 @@ CALYX_SOURCES = \
 	src/calyx/audit_cmds.c src/calyx/run_cmds.c src/calyx/run_replay.c src/calyx/assess_cmd.c src/lib/paths.c \
 	src/calyx/report.h src/calyx/report_cmds.c src/calyx/report_run.c \
 	src/calyx/report_host.c src/calyx/report_series.c src/calyx/report_text.c \
-	src/calyx/report_html.c src/calyx/svg.c src/calyx/svg.h
+	src/calyx/report_html.c src/calyx/svg.c src/calyx/svg.h \
+	src/calyx/stage_cmds.c src/calyx/stage_cmds.h
 sbin_PROGRAMS += calyx
 calyx_SOURCES = $(CALYX_SOURCES)
 calyx_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS) $(SECCOMP_CFLAGS)

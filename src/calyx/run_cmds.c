@@ -17,12 +17,13 @@
 #include "json.h"
 #include "paths.h"
 #include "sig.h"
+#include "stage_cmds.h"
 #include "store.h"
 
 static const char syn_list[] = "  calyx run list [--lease ID] [--json]\n";
 static const char syn_show[] = "  calyx run show RUN [--json]\n";
 static const char syn_report[] = "  calyx run report RUN [--json] [--html FILE]\n";
-static const char syn_prune[] = "  calyx run prune [--dry-run]\n";
+static const char syn_prune[] = "  calyx run prune [--dry-run] [--force]\n";
 
 bool run_id_valid(const char *s)
 {
@@ -274,6 +275,7 @@ static void show_human(const char *run, const cJSON *m)
 			       cJSON_GetObjectItemCaseSensitive(m, "terminal"), "recording"), "input"))
 		       ? ", keystrokes recorded" : "", run);
 	}
+	stage_show(run, m);
 	printf("audit       records %.0f..%.0f (calyx audit show --run %s)\n",
 	       num(m, "audit.first_seq", 0), num(m, "audit.last_seq", 0), run);
 	printf("directory   %s/%s\n", calyx_paths.runs, run);
@@ -334,6 +336,7 @@ static int remove_run(const char *run)
 					     "timeline.jsonl", "meta.json", "session.cast" };
 	char p[PATH_MAX];
 	_cleanup_close_ int dfd = -1;
+	int r;
 
 	snprintf(p, sizeof(p), "%s/%s", calyx_paths.runs, run);
 	dfd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -342,6 +345,9 @@ static int remove_run(const char *run)
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++)
 		if (unlinkat(dfd, files[i], 0) < 0 && errno != ENOENT)
 			return -errno;
+	/* its stage and rollback pack: prune_due kept them unless they may go */
+	if ((r = stage_prune_trees(dfd)) < 0)
+		return r;
 	return rmdir(p) < 0 ? -errno : 0;
 }
 
@@ -362,13 +368,20 @@ static int run_prune(struct cx *cx, int argc, char **argv)
 	_cleanup_cjson_ cJSON *d = cJSON_CreateObject();
 	struct calyx_err err = { 0 };
 	struct policy pol;
-	bool dry = argc == 2 && strcmp(argv[1], "--dry-run") == 0;
-	size_t n, removed = 0, failed = 0;
+	bool dry = false, force = false;
+	size_t n, removed = 0, failed = 0, kept_stage = 0;
 	int64_t now = time(NULL);
+	char why[96];
 	int r;
 
-	if (argc > 2 || (argc == 2 && !dry))
-		return cx_usage(syn_prune, "unexpected argument \"%s\"", argv[1]);
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--dry-run") == 0)
+			dry = true;
+		else if (strcmp(argv[i], "--force") == 0)
+			force = true;
+		else
+			return cx_usage(syn_prune, "unexpected argument \"%s\"", argv[i]);
+	}
 	if (!dry && (r = cx_need_root(cx, "run prune")))
 		return r;
 	if (cx_load_policy(&pol, &err) < 0 || !(runs = list_runs(&err)))
@@ -377,6 +390,12 @@ static int run_prune(struct cx *cx, int argc, char **argv)
 	for (size_t i = 0; runs[i]; i++) {
 		if (!prune_due(&pol, runs[i], n - i, now))
 			continue;
+		/* staged changes nobody decided on, and recent rollback packs, stay */
+		if (!force && stage_prune_blocked(runs[i], now, pol.retention_age, why, sizeof(why))) {
+			printf("kept %s: %s (--force removes it)\n", runs[i], why);
+			kept_stage++;
+			continue;
+		}
 		if (dry) {
 			printf("would remove %s\n", runs[i]);
 			removed++;
@@ -389,6 +408,8 @@ static int run_prune(struct cx *cx, int argc, char **argv)
 	}
 	cJSON_AddNumberToObject(d, "removed", (double)removed);
 	cJSON_AddNumberToObject(d, "kept", (double)(n - removed - failed));
+	cJSON_AddNumberToObject(d, "kept_stages", (double)kept_stage);
+	cJSON_AddBoolToObject(d, "forced", force);
 	cJSON_AddNumberToObject(d, "max_runs", (double)pol.retention_runs);
 	cJSON_AddNumberToObject(d, "max_age", (double)pol.retention_age);
 	if (!dry && removed && cx_audit(cx, &pol, "exec_event.PRUNED", NULL, NULL, d) < 0)
@@ -408,6 +429,10 @@ int cmd_run(struct cx *cx, int argc, char **argv)
 		{ "report", report_run_cmd, syn_report },
 		{ "prune", run_prune, syn_prune },
 		{ "replay", run_replay, run_replay_synopsis },
+		{ "diff", stage_diff_cmd, stage_syn_diff },
+		{ "commit", stage_commit_cmd, stage_syn_commit },
+		{ "rollback", stage_rollback_cmd, stage_syn_rollback },
+		{ "discard", stage_discard_cmd, stage_syn_discard },
 		{ 0 },
 	};
 

@@ -287,6 +287,8 @@ int art_finish(struct run *r, const struct plan *p, const struct sup *s,
 		cJSON_AddItemToObject(m, "assess", assessment_json(r, ASSESS_MAX_FINDINGS));
 	if (timeline)
 		cJSON_AddItemToObject(m, "timeline", timeline);
+	if (p->stage.n)
+		cJSON_AddItemToObject(m, "stage", stg_json(p));
 	audit = cJSON_AddObjectToObject(m, "audit");
 	cJSON_AddNumberToObject(audit, "first_seq", (double)ar->first_seq);
 	cJSON_AddNumberToObject(audit, "last_seq", (double)ar->last_seq);

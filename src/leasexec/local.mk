@@ -21,6 +21,7 @@ LEASEXEC_SOURCES = \
 	src/leasexec/runtimeline.c src/leasexec/runtimeline.h \
 	src/leasexec/attribution.c src/leasexec/attribution.h \
 	src/leasexec/runmap.c src/leasexec/runmap.h \
+	src/leasexec/staging.c src/leasexec/staging.h \
 	src/lib/paths.c
 LEASEXEC_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS) $(SECCOMP_CFLAGS)
 # libsodium and libseccomp go in statically where their archives exist: each

@@ -124,6 +124,8 @@ static int finish(struct run *r, struct plan *p, struct sup *s, struct audit_res
 		s->kill = KILL_SENTINEL;
 	tl = a->timeline ? rtl_adopt(r, p, s, a->sum.timeline) : rtl_finish(s->tl, r, p, s);
 	code = exit_code_of(s);
+	/* the staged changes are on record before the EXITED record names their digest */
+	stg_collect(r, p);
 	if (ev_end(r, p, s, code, &end) < 0 && code == 0)
 		code = EXIT_FAILED; /* the run happened, but its end is not on record */
 	ar->last_seq = end.last_seq ? end.last_seq : ar->last_seq;

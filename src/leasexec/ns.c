@@ -152,6 +152,34 @@ int ns_root_bind(struct ns_root *nr, const char *path, unsigned attr, struct cal
 	return 0;
 }
 
+int ns_root_overlay(struct ns_root *nr, const char *path, unsigned n, struct calyx_err *err)
+{
+	struct ns_mount *m;
+	struct stat st;
+	int fd = open_source(path, true);
+
+	if (fd < 0 && errno == ELOOP) {
+		err_set(err, ELOOP, path, "the lease's staged path goes through a symbolic link");
+		err_hint(err, "name the path it resolves to (realpath %s) in the lease", path);
+		return -ELOOP;
+	}
+	if (fd < 0)
+		return err_set(err, errno, path, "cannot open: %s", strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		close(fd);
+		return err_set(err, ENOTDIR, path, "a staged path must be a directory");
+	}
+	if (!(m = push(nr, NS_OVERLAY, path))) {
+		close(fd);
+		return err_set(err, ENOMEM, path, "out of memory");
+	}
+	m->fd = fd;
+	m->lease = true;
+	m->stage = n;
+	nr->staged = true;
+	return 0;
+}
+
 int ns_root_bind_fd(struct ns_root *nr, int fd, const char *target, unsigned attr,
 		    struct calyx_err *err)
 {
@@ -273,13 +301,14 @@ bool ns_root_visible(const struct ns_root *nr, const char *path)
 	/* a host path is there if a bind covers it; a fresh tmpfs has only itself */
 	if (strcmp(path, "/") == 0)
 		return true;
-	return m && (m->kind == NS_BIND || strcmp(m->target, path) == 0);
+	return m && (m->kind == NS_BIND || m->kind == NS_OVERLAY || strcmp(m->target, path) == 0);
 }
 
 bool ns_root_fresh(const struct ns_root *nr, const char *path)
 {
 	const struct ns_mount *m = ns_root_lookup(nr, path);
 
+	/* an overlay is fresh too: its merged inodes are not the host's */
 	return m && m->kind != NS_BIND && m->kind != NS_SYMLINK;
 }
 
@@ -490,7 +519,79 @@ static int mount_proc(const char *path)
 	return 0;
 }
 
-static int place(const struct ns_mount *m, int rootfd, const char *stage, struct own_devs *own)
+#define NS_STAGE_DIR ".calyx-stage"
+
+/*
+ * The lower layer: the host directory the parent opened without symlinks,
+ * found again by name in this namespace (overlayfs takes only layers mounted
+ * in the caller's namespace) and checked to be the same directory.
+ */
+static int open_lower(const struct ns_mount *m)
+{
+	struct ns_open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+				   .resolve = NS_RESOLVE_NO_SYMLINKS | NS_RESOLVE_NO_MAGICLINKS };
+	struct stat a, b;
+	long fd = syscall(SYS_openat2, AT_FDCWD, m->target, &how, sizeof(how));
+
+	if (fd < 0)
+		return -errno;
+	if (fstat((int)fd, &a) < 0 || fstat(m->fd, &b) < 0 || a.st_dev != b.st_dev ||
+	    a.st_ino != b.st_ino) {
+		close((int)fd);
+		return -ESTALE; /* replaced since the plan */
+	}
+	return (int)fd;
+}
+
+/* Linux 4.19+ options spelled out: no redirects, index, metacopy or xino, so
+ * the upper layer holds whole files, whiteouts and opaque directories only. */
+static int mount_overlay(const struct ns_mount *m, const char *full, int upper)
+{
+	_cleanup_close_ int low = open_lower(m);
+	char opts[256];
+
+	if (low < 0)
+		return low;
+	if (snprintf(opts, sizeof(opts), "lowerdir=/proc/self/fd/%d,upperdir=/proc/self/fd/%d/%u/"
+		     "upper,workdir=/proc/self/fd/%d/%u/work,redirect_dir=off,index=off,"
+		     "metacopy=off,xino=off", low, upper, m->stage, upper, m->stage) >=
+	    (int)sizeof(opts))
+		return -ENAMETOOLONG;
+	return mount("calyx-stage", full, "overlay", MS_NOSUID | MS_NODEV, opts) < 0 ? -errno : 0;
+}
+
+/* The stage tmpfs, attached for as long as the overlays take to mount. */
+static int attach_upper(const struct ns_root *nr, int rootfd)
+{
+	_cleanup_close_ int dfd = -1;
+
+	if (mkdirat(rootfd, NS_STAGE_DIR, 0700) < 0 ||
+	    (dfd = openat(rootfd, NS_STAGE_DIR, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return -errno;
+	if (syscall(SYS_move_mount, nr->upper, "", dfd, "",
+		    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return -errno;
+	/* opened again: the mount now there, not the directory under it */
+	close(TAKE_FD(dfd));
+	dfd = openat(rootfd, NS_STAGE_DIR, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return dfd < 0 ? -errno : TAKE_FD(dfd);
+}
+
+/* The overlays keep private clones of their layers: the upper tmpfs goes away
+ * from the run's tree, so the run reaches it only through the merged view. */
+static int detach_upper(int rootfd, const char *stage)
+{
+	char full[PATH_MAX];
+
+	if (snprintf(full, sizeof(full), "%s/%s", stage, NS_STAGE_DIR) >= (int)sizeof(full))
+		return -ENAMETOOLONG;
+	if (umount2(full, MNT_DETACH) < 0 || unlinkat(rootfd, NS_STAGE_DIR, AT_REMOVEDIR) < 0)
+		return -errno;
+	return 0;
+}
+
+static int place(const struct ns_mount *m, int rootfd, const char *stage, struct own_devs *own,
+		 int upper)
 {
 	char rel[PATH_MAX], full[PATH_MAX];
 	const char *leaf = NULL;
@@ -519,6 +620,8 @@ static int place(const struct ns_mount *m, int rootfd, const char *stage, struct
 		return make_dev(full, own);
 	case NS_PROC:
 		return mount_proc(full);
+	case NS_OVERLAY:
+		return mount_overlay(m, full, upper);
 	default:
 		return 0; /* NS_DIR: the directory is all it takes */
 	}
@@ -545,7 +648,7 @@ static int pivot(const char *stage, const char *cwd, struct calyx_err *err)
 int ns_root_build(const struct ns_root *nr, const char *stage, struct calyx_err *err)
 {
 	struct own_devs own = { .n = 0 };
-	_cleanup_close_ int rootfd = -1;
+	_cleanup_close_ int rootfd = -1, upper = -1;
 	int e;
 
 	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
@@ -556,10 +659,25 @@ int ns_root_build(const struct ns_root *nr, const char *stage, struct calyx_err 
 		return err_set(err, e, stage, "cannot mount the run's root tmpfs: %s", strerror(-e));
 	if ((rootfd = open(stage, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return err_set(err, errno, stage, "cannot open the run's root: %s", strerror(errno));
+	if (nr->staged && (upper = attach_upper(nr, rootfd)) < 0)
+		return err_set(err, -upper, NS_STAGE_DIR, "cannot attach the stage tmpfs: %s",
+			       strerror(-upper));
 	for (size_t i = 0; i < nr->n; i++)
-		if ((e = place(&nr->m[i], rootfd, stage, &own)) < 0)
+		if ((e = place(&nr->m[i], rootfd, stage, &own, upper)) < 0)
 			return err_set(err, e, nr->m[i].target, "cannot %s in the run's root: %s",
-				       nr->m[i].kind == NS_BIND ? "bind" : "create", strerror(-e));
+				       nr->m[i].kind == NS_BIND ? "bind" :
+				       nr->m[i].kind == NS_OVERLAY ? "mount the staging overlay" :
+				       "create", strerror(-e));
+	if (nr->staged && (e = detach_upper(rootfd, stage)) < 0)
+		return err_set(err, -e, NS_STAGE_DIR, "cannot detach the stage tmpfs: %s",
+			       strerror(-e));
+	/* no way around the overlays stays open in the run: neither the stage
+	 * tmpfs nor the real directories under them (the parent keeps its own) */
+	for (size_t i = 0; nr->staged && i < nr->n; i++)
+		if (nr->m[i].kind == NS_OVERLAY)
+			close(nr->m[i].fd);
+	if (nr->staged)
+		close(nr->upper);
 	return pivot(stage, nr->cwd ? nr->cwd : "/", err);
 }
 

@@ -21,6 +21,7 @@ enum ns_kind {
 	NS_PROC,    /* a fresh /proc of the run's PID namespace */
 	NS_SYMLINK, /* a base path that is a symlink on the host (/bin -> usr/bin) */
 	NS_DIR,     /* an empty directory: the working directory no rule grants */
+	NS_OVERLAY, /* a staged host directory: overlayfs, upper layer on the run's stage tmpfs */
 };
 
 /* mount flags of a bind (mount_setattr's MOUNT_ATTR_* values) */
@@ -40,6 +41,7 @@ struct ns_mount {
 	unsigned attr;  /* NS_BIND: NS_RDONLY | NS_NOSUID | ... */
 	bool dir;
 	bool lease;     /* named by the lease (else by the policy or leasexec) */
+	unsigned stage; /* NS_OVERLAY: its number n (upper and work in <n>/ of the stage tmpfs) */
 };
 
 struct ns_root {
@@ -47,6 +49,8 @@ struct ns_root {
 	size_t n;
 	char *cwd;      /* where the command starts, inside the root */
 	bool cwd_empty; /* no rule grants it: an empty directory stands there */
+	bool staged;    /* NS_OVERLAY mounts are planned: upper is their tmpfs */
+	int upper;      /* borrowed: the detached stage tmpfs (staging.c) */
 };
 
 /* Bits of ns_root_bind(): */
@@ -61,6 +65,9 @@ enum {
  * Missing: -ENOENT, err filled.
  */
 int ns_root_bind(struct ns_root *nr, const char *path, unsigned attr, struct calyx_err *err);
+/* Plan an overlay over a lease's staged directory (no symlink in its path);
+ * its upper and work directories are n/upper and n/work of nr->upper. */
+int ns_root_overlay(struct ns_root *nr, const char *path, unsigned n, struct calyx_err *err);
 /* Plan a bind of the very file fd refers to (the command that was checked). */
 int ns_root_bind_fd(struct ns_root *nr, int fd, const char *target, unsigned attr,
 		    struct calyx_err *err);

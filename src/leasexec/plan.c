@@ -346,7 +346,7 @@ static int plan_root(struct run *r, struct plan *p)
 	    (e = root_list(r, p, l->ro, ROOT_RO | NS_FROM_LEASE)) < 0 ||
 	    (e = root_list(r, p, l->exec, ROOT_EXEC | NS_FROM_LEASE)) < 0 ||
 	    (e = root_list(r, p, l->rw, ROOT_RW | NS_FROM_LEASE)) < 0 ||
-	    (e = plan_resolv(r, p)) < 0)
+	    (e = stg_plan(r, p)) < 0 || (e = plan_resolv(r, p)) < 0)
 		return e;
 	if ((e = ns_root_finish(&p->root, p->cwd, &r->err)) < 0)
 		return fail(r, STAGE_PLAN, e);
@@ -373,6 +373,12 @@ static int plan_namespaces(struct run *r, struct plan *p)
 	    (e = ns_wanted(r, p, LAYER_NETNS, "net", CLONE_NEWNET, netns)) < 0 ||
 	    (e = ns_wanted(r, p, LAYER_PIDNS, "pid", CLONE_NEWPID, true)) < 0)
 		return e;
+	/* staged paths are overlays in the run's own mount namespace: none, no staging */
+	if (r->lease.stage && r->lease.stage[0] && !(p->clone_flags & CLONE_NEWNS)) {
+		err_set(&r->err, ENOTSUP, "lease.paths.stage", "staged paths need the run's mount "
+			"namespace, which the policy switched off");
+		return fail(r, STAGE_PLAN, ENOTSUP);
+	}
 	if ((p->clone_flags & CLONE_NEWNS) && plan_root(r, p) < 0)
 		return -1;
 	p->pidns = p->clone_flags & CLONE_NEWPID;
@@ -476,7 +482,9 @@ static int plan_landlock(struct run *r, struct plan *p)
 	    (e = ll_add_list(r, p, pol->base_rw, LL_RW, true)) < 0 ||
 	    (e = ll_add_list(r, p, r->lease.ro, LL_RO, false)) < 0 ||
 	    (e = ll_add_list(r, p, r->lease.exec, LL_EXEC, false)) < 0 ||
-	    (e = ll_add_list(r, p, r->lease.rw, LL_RW, false)) < 0)
+	    (e = ll_add_list(r, p, r->lease.rw, LL_RW, false)) < 0 ||
+	    /* the merged view of a staged path: opened in the child, after the pivot */
+	    (e = ll_add_list(r, p, r->lease.stage, LL_RW, false)) < 0)
 		return e;
 	if (p->resolv[0] && (e = ll_plan_add(&p->ll, p->resolv, LL_RO, false, &r->err)) < 0)
 		return fail(r, STAGE_PLAN, e);
@@ -540,6 +548,7 @@ int plan_compute(struct run *r, struct plan *p)
 
 	memset(p, 0, sizeof(*p));
 	p->cg.v2_fd = -1;
+	p->stage.fs = -1;
 	for (int c = 0; c < CG__MAX; c++)
 		p->cg.v1_tasks[c] = -1;
 	for (int i = 0; i < LAYER__MAX; i++)
@@ -623,6 +632,9 @@ int plan_prepare(struct run *r, struct plan *p)
 	/* the run's root: its mounts, copied for the child */
 	if (e >= 0 && (e = ns_root_prepare(&p->root, &r->err)) < 0)
 		e = fail(r, STAGE_MOUNTS, e);
+	/* the staged paths' upper layers: one tmpfs of limits.stage bytes */
+	if (e >= 0)
+		e = stg_prepare(r, p);
 	return e < 0 ? e : prepare_cgroup(r, p);
 }
 
@@ -631,6 +643,7 @@ void plan_free(struct plan *p)
 	strv_free(p->envp);
 	strv_free(p->env_removed);
 	ns_root_free(&p->root);
+	stg_free(&p->stage);
 	ll_plan_free(&p->ll);
 	sc_plan_free(&p->sc);
 	p->envp = p->env_removed = NULL;

@@ -18,6 +18,7 @@
 #include "ns.h"
 #include "priv.h"
 #include "seccomp.h"
+#include "staging.h"
 
 enum layer_state {
 	LS_APPLIED,
@@ -53,6 +54,7 @@ struct plan {
 	bool lo_up;
 	bool pidns;                 /* leasexec's init is PID 1 of the run */
 	struct ns_root root;        /* the run's root, when it has a mount namespace */
+	struct stg_plan stage;      /* paths.stage: overlays and their tmpfs (staging.c) */
 	char resolv[PATH_MAX];      /* the file a symlinked /etc/resolv.conf names, bound in */
 	/* rlimits of the child */
 	struct rlimit rlim[RLIM_NLIMITS];

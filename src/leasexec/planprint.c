@@ -85,7 +85,7 @@ static const char *mount_kind(const struct ns_mount *m)
 {
 	static const char *const kinds[] = {
 		[NS_BIND] = "bind", [NS_TMPFS] = "tmpfs", [NS_DEV] = "dev", [NS_PROC] = "proc",
-		[NS_SYMLINK] = "symlink", [NS_DIR] = "empty dir",
+		[NS_SYMLINK] = "symlink", [NS_DIR] = "empty dir", [NS_OVERLAY] = "staged",
 	};
 
 	return kinds[m->kind];
@@ -111,6 +111,8 @@ static void print_root(const struct plan *p)
 		fl[0] = '\0';
 		if (m->kind == NS_BIND)
 			mount_flags(m, fl, sizeof(fl));
+		if (m->kind == NS_OVERLAY)
+			snprintf(fl, sizeof(fl), "overlay, writes staged");
 		printf("    %-9s %s%s%s%s%s%s\n", mount_kind(m), m->target,
 		       m->link ? " -> " : "", m->link ? m->link : "", fl[0] ? " (" : "", fl,
 		       fl[0] ? (m->lease ? ", lease)" : ")") : "");

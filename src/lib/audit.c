@@ -35,7 +35,7 @@
 
 static const char *const families[] = {
 	"lease_event", "exec_event", "key_event", "sentinel_event", "killswitch_event",
-	"assess_event",
+	"assess_event", "stage_event",
 };
 
 /* The state of one audit_append or audit_init call. */

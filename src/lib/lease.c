@@ -35,6 +35,7 @@ static const char *const limit_names[LIM__MAX] = {
 	[LIM_NOFILE] = "nofile",
 	[LIM_DISK_WRITE] = "disk_write",
 	[LIM_OUTPUT] = "output",
+	[LIM_STAGE] = "stage",
 };
 
 const char *net_mode_name(enum net_mode m)
@@ -72,7 +73,8 @@ const char *limit_name(enum limit_id id)
 
 static bool limit_is_bytes(enum limit_id id)
 {
-	return id == LIM_MEMORY || id == LIM_FSIZE || id == LIM_DISK_WRITE || id == LIM_OUTPUT;
+	return id == LIM_MEMORY || id == LIM_FSIZE || id == LIM_DISK_WRITE || id == LIM_OUTPUT ||
+	       id == LIM_STAGE;
 }
 
 void limit_format(enum limit_id id, uint64_t v, char *out, size_t n)
@@ -524,7 +526,7 @@ static int parse_commands(const cJSON *b, struct lease *l, struct calyx_err *err
 
 static int parse_paths(const cJSON *b, struct lease *l, struct calyx_err *err)
 {
-	static const char *const keys[] = { "exec", "ro", "rw", NULL };
+	static const char *const keys[] = { "exec", "ro", "rw", "stage", NULL };
 	const cJSON *p = json_member(b, "paths");
 	static const cJSON empty = { .type = cJSON_Object };
 	int r;
@@ -534,7 +536,8 @@ static int parse_paths(const cJSON *b, struct lease *l, struct calyx_err *err)
 	if ((r = json_check_object(p, keys, "lease.paths", err)) < 0 ||
 	    (r = get_paths(p, "ro", "lease.paths", &l->ro, err)) < 0 ||
 	    (r = get_paths(p, "rw", "lease.paths", &l->rw, err)) < 0 ||
-	    (r = get_paths(p, "exec", "lease.paths", &l->exec, err)) < 0)
+	    (r = get_paths(p, "exec", "lease.paths", &l->exec, err)) < 0 ||
+	    (r = get_paths(p, "stage", "lease.paths", &l->stage, err)) < 0)
 		return r;
 	return get_paths(b, "cwd", "lease", &l->cwd, err);
 }
@@ -621,7 +624,7 @@ int limits_parse_json(const cJSON *o, const char *where, struct limits *ret,
 				break;
 		if (id == LIM__MAX)
 			return err_set(err, EINVAL, sub, "unknown limit (wall, cpu, memory, pids, "
-				       "fsize, nofile, disk_write, output)");
+				       "fsize, nofile, disk_write, output, stage)");
 		if (cJSON_IsString(c) && (id == LIM_MEMORY || id == LIM_CPU) &&
 		    strchr(c->valuestring, '%')) {
 			int64_t pct;
@@ -836,6 +839,7 @@ void lease_free(struct lease *l)
 	strv_free(l->ro);
 	strv_free(l->rw);
 	strv_free(l->exec);
+	strv_free(l->stage);
 	strv_free(l->env_allow);
 	strv_free(l->env_set);
 	free(l->allow);

@@ -67,6 +67,7 @@ enum limit_id {
 	LIM_NOFILE,
 	LIM_DISK_WRITE, /* bytes */
 	LIM_OUTPUT,     /* bytes captured per stream */
+	LIM_STAGE,      /* bytes a run may stage over all its paths.stage (issue 12) */
 	LIM__MAX,
 };
 
@@ -89,6 +90,7 @@ struct lease {
 	size_t n_cmds;
 	char **cwd;
 	char **ro, **rw, **exec;
+	char **stage;       /* paths.stage: writable through an overlay, committed later */
 	char **env_allow;
 	char **env_set; /* "NAME=value" */
 	struct limits limits;

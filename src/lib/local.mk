@@ -16,6 +16,7 @@ src_lib_libcalyx_a_SOURCES = \
 	src/lib/policy.c src/lib/policy.h \
 	src/lib/runstate.c src/lib/runstate.h \
 	src/lib/sig.c src/lib/sig.h \
+	src/lib/stage.c src/lib/stage.h \
 	src/lib/store.c src/lib/store.h \
 	src/lib/timeline.c src/lib/timeline.h \
 	src/lib/trust.c src/lib/trust.h \

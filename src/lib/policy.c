@@ -497,15 +497,53 @@ static int parse_interactive(const cJSON *root, struct policy *p, struct calyx_e
 	return 0;
 }
 
+static int strv_append(char ***v, const char *s);
+static bool strv_contains(char *const *v, const char *s);
+
+/* Staged writes: where staging is required, and who may commit (issue 12). */
+static int parse_stage(const cJSON *root, struct policy *p, struct calyx_err *err)
+{
+	static const char *const keys[] = { "by", "roles", "signatures", NULL };
+	static const cJSON empty = { .type = cJSON_Object };
+	const cJSON *c = json_member(root, "commit");
+	int r;
+
+	if (!c)
+		c = &empty;
+	if ((r = get_paths(root, "stage_required", "policy", &p->stage_required, err)) < 0 ||
+	    (r = json_check_object(c, keys, "policy.commit", err)) < 0 ||
+	    (r = json_get_strv(c, "by", false, 64, "policy.commit", &p->commit_by, err)) < 0 ||
+	    (r = json_get_strv(c, "roles", false, 8, "policy.commit", &p->commit_roles, err)) < 0 ||
+	    (r = json_get_int(c, "signatures", false, 0, 8, "policy.commit",
+			      &p->commit_signatures, err)) < 0)
+		return r;
+	for (size_t i = 0; p->commit_by[i]; i++)
+		if (!user_name_valid(p->commit_by[i]))
+			return err_set(err, EINVAL, "policy.commit.by", "\"%s\" is not root, subject "
+				       "or a user name", p->commit_by[i]);
+	/* default: only root commits what a run staged */
+	if (!p->commit_by[0] && strv_append(&p->commit_by, "root") < 0)
+		return err_set(err, ENOMEM, "policy.commit", "out of memory");
+	return 0;
+}
+
+bool policy_commit_allowed(const struct policy *p, const char *user, const char *subject)
+{
+	if (strv_contains(p->commit_by, user))
+		return true;
+	return strv_contains(p->commit_by, "subject") && subject && strcmp(user, subject) == 0;
+}
+
 static int parse_top(const cJSON *root, struct policy *p, struct calyx_err *err)
 {
 	static const char *const keys[] = {
 		"allow_wildcard_hosts", "approvals", "assess", "audit", "auth", "auth_timeout",
-		"base_paths", "caps", "clock_skew", "default_profile", "env_never", "group_source", "hosts", "invokers",
-		"layers", "max_lifetime", "network_modes", "never_commands", "never_grant",
-		"never_writable", "pam_session", "private_tmp", "profiles", "record_input", "retention",
-		"run_as", "seccomp", "sentinel", "sentinel_deny_threshold", "sentinel_fatal",
-		"timeline_interval_ms", "v", NULL,
+		"base_paths", "caps", "clock_skew", "commit", "default_profile", "env_never",
+		"group_source", "hosts", "invokers", "layers", "max_lifetime", "network_modes",
+		"never_commands", "never_grant", "never_writable", "pam_session", "private_tmp",
+		"profiles", "record_input", "retention", "run_as", "seccomp", "sentinel",
+		"sentinel_deny_threshold", "sentinel_fatal", "stage_required", "timeline_interval_ms",
+		"v", NULL,
 	};
 	int64_t v;
 	int r;
@@ -547,6 +585,7 @@ int policy_parse(const char *text, size_t len, struct policy *p, struct calyx_er
 	    (r = parse_layers(doc.root, p, err)) < 0 || (r = parse_approvals(doc.root, p, err)) < 0 ||
 	    (r = parse_housekeeping(doc.root, p, err)) < 0 ||
 	    (r = parse_interactive(doc.root, p, err)) < 0 ||
+	    (r = parse_stage(doc.root, p, err)) < 0 ||
 	    (r = assess_policy_parse(json_member(doc.root, "assess"), &p->assess, err)) < 0)
 		policy_free(p);
 	json_doc_free(&doc);
@@ -592,6 +631,9 @@ void policy_free(struct policy *p)
 	}
 	free(p->approvals);
 	assess_policy_free(&p->assess);
+	strv_free(p->stage_required);
+	strv_free(p->commit_by);
+	strv_free(p->commit_roles);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -744,7 +786,7 @@ static int check_identity(const struct policy *p, const struct lease *l, struct 
  * buses, docker.sock): the run's root would show it. */
 static int check_never_grant(const struct policy *p, const struct lease *l, struct decision *d)
 {
-	char *const *lists[] = { l->ro, l->rw, l->exec };
+	char *const *lists[] = { l->ro, l->rw, l->exec, l->stage };
 
 	for (size_t k = 0; k < ARRAY_SIZE(lists); k++)
 		for (size_t i = 0; lists[k] && lists[k][i]; i++)
@@ -780,6 +822,46 @@ static int check_paths(const struct policy *p, const struct lease *l, struct dec
 			return deny(d, "policy.env_never", "%s sets %s, which is never passed to a run",
 				    l->id, name);
 	}
+	return 1;
+}
+
+static bool paths_overlap(const char *a, const char *b)
+{
+	return path_is_under(a, b) || path_is_under(b, a);
+}
+
+/*
+ * Staged paths (issue 12): never where writing is never allowed, never
+ * overlapping each other or an rw grant (an overlay over or under a bind
+ * would let writes bypass the stage); an rw grant where the policy requires
+ * staging is refused.
+ */
+static int check_stage(const struct policy *p, const struct lease *l, struct decision *d)
+{
+	for (size_t i = 0; l->stage && l->stage[i]; i++) {
+		for (size_t j = 0; p->never_writable && p->never_writable[j]; j++)
+			if (paths_overlap(l->stage[i], p->never_writable[j]))
+				return deny(d, "policy.never_writable", "%s stages %s; the policy "
+					    "never allows writing %s", l->id, l->stage[i],
+					    p->never_writable[j]);
+		for (size_t j = 0; l->rw && l->rw[j]; j++)
+			if (paths_overlap(l->stage[i], l->rw[j]))
+				return deny(d, "lease.paths.stage", "%s both stages %s and makes %s "
+					    "writable", l->id, l->stage[i], l->rw[j]);
+		for (size_t j = i + 1; l->stage[j]; j++)
+			if (paths_overlap(l->stage[i], l->stage[j]))
+				return deny(d, "lease.paths.stage", "%s stages %s and %s, one inside "
+					    "the other", l->id, l->stage[i], l->stage[j]);
+	}
+	for (size_t i = 0; l->rw && l->rw[i]; i++)
+		for (size_t j = 0; p->stage_required && p->stage_required[j]; j++)
+			if (paths_overlap(l->rw[i], p->stage_required[j])) {
+				deny(d, "policy.stage_required", "%s makes %s writable; the policy "
+				     "requires staging for %s", l->id, l->rw[i],
+				     p->stage_required[j]);
+				hint(d, "name %s in paths.stage instead of paths.rw", l->rw[i]);
+				return 0;
+			}
 	return 1;
 }
 
@@ -921,7 +1003,8 @@ int policy_check_lease(const struct policy *p, const struct lease *l, bool appro
 	memset(d, 0, sizeof(*d));
 	d->cmd_index = -1;
 	if ((r = check_lifetime_hosts(p, l, d)) <= 0 || (r = check_identity(p, l, d)) <= 0 ||
-	    (r = check_paths(p, l, d)) <= 0 || (r = check_limits(p, l, d)) <= 0 ||
+	    (r = check_paths(p, l, d)) <= 0 || (r = check_stage(p, l, d)) <= 0 ||
+	    (r = check_limits(p, l, d)) <= 0 ||
 	    (r = check_assess(p, l, d)) <= 0)
 		return 0;
 	if (approvals && check_approvals(p, l, d) <= 0)
@@ -1044,6 +1127,8 @@ static int check_cwd(const struct lease *l, const struct request *req, struct de
 		if (req->home && path_is_under(req->cwd, req->home))
 			return 1;
 		if (l->rw[0] && path_is_under(req->cwd, l->rw[0]))
+			return 1;
+		if (l->stage && l->stage[0] && path_is_under(req->cwd, l->stage[0]))
 			return 1;
 	}
 	deny(d, "lease.cwd", "%s does not allow working directory %.200s", l->id, req->cwd);

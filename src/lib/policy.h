@@ -117,6 +117,11 @@ struct policy {
 	bool pam_session;           /* open a PAM session for run_as around the run */
 	bool record_input;          /* record keystrokes of pty runs, whatever the lease says */
 	struct assess_policy assess; /* .enabled: the policy has an "assess" object */
+	/* staged writes (issue 12) */
+	char **stage_required;    /* an rw grant at, under or above these is refused */
+	char **commit_by;         /* who may commit or roll back: "root", "subject", user names */
+	int64_t commit_signatures; /* trusted keys that must sign a commit (--key) */
+	char **commit_roles;      /* the roles those keys must have; empty: any */
 };
 
 int policy_parse(const char *text, size_t len, struct policy *ret, struct calyx_err *err);
@@ -184,6 +189,8 @@ int policy_protect(struct policy *p, const char *const *writable, const char *co
 /* Must the caller of this lease authenticate through PAM (policy or lease)? */
 bool policy_needs_auth(const struct policy *p, const struct lease *l);
 const char *auth_when_name(enum auth_when a);
+/* May user (the acting one, "root" for uid 0) commit a run of subject's? */
+bool policy_commit_allowed(const struct policy *p, const char *user, const char *subject);
 /* Is name never to be passed in the environment (built-in list + policy)? */
 bool policy_env_never(const struct policy *p, const char *name);
 

@@ -285,6 +285,43 @@ ok "deploy: the token is in no audit record or run artifact" sh -c "! grep -rqF 
 ok "deploy: calyx assess deploy.sh exits 2 (HIGH)" test $? -eq 2
 policy_set 'del(.assess)'
 
+# ---- README "Staged writes" ------------------------------------------------------
+# /srv/app is a directory under alice's home, and alice is the agent
+SRV=$ALICE_HOME/srv-app
+rm -rf "$SRV" && mkdir -p "$SRV"
+printf 'workers=2\nport=8080\n' > "$SRV/app.conf"
+printf 'debug\n' > "$SRV/debug.log"
+alice_owns "$SRV"
+before=$(cd "$SRV" && find . -type f -exec sha256sum {} + | sort | sha256sum)
+ID=$("$CALYX" -q lease issue --user $ALICE --cmd /bin/sh --args '-c **' \
+	--stage "$SRV" --stage-limit 64M --ttl 10m)
+as_alice_in "$SRV" "$LEASEXEC" -l "$ID" -- /bin/sh -c "sed -i s/workers=2/workers=4/ $SRV/app.conf && rm $SRV/debug.log" \
+	2>"$TMPD/err"
+ok "staged: the agent's run succeeds" test $? -eq 0
+SRUN=$(sed -n 's/^leasexec: \(RUN-[0-9a-f-]*\) exited.*/\1/p' "$TMPD/err")
+ok "staged: leasexec printed the run id ($SRUN)" test -n "$SRUN"
+ok "staged: /srv/app is unchanged" test "$(cd "$SRV" && find . -type f -exec sha256sum {} + | sort | sha256sum)" = "$before"
+ok "staged: the EXITED record has the manifest's digest" \
+	sh -c "'$CALYX' --json audit show --run '$SRUN' | grep EXITED | grep -q manifest_sha256"
+out=$("$CALYX" run diff "$SRUN" --stat)
+ok "staged: calyx run diff --stat: two files" sh -c "printf '%s' \"\$1\" | tail -n1 | grep -q '2 files changed, 1 insertion(+), 2 deletions(-)'" _ "$out"
+out=$("$CALYX" run diff "$SRUN")
+ok "staged: calyx run diff shows the sed" sh -c "printf '%s\n' \"\$1\" | grep -qx -- '-workers=2' && printf '%s\n' \"\$1\" | grep -qx -- '+workers=4'" _ "$out"
+"$CALYX" -q run commit "$SRUN" --reason "OPS-12: reviewed"
+ok "staged: calyx run commit applies it" sh -c "grep -qx workers=4 '$SRV/app.conf' && [ ! -e '$SRV/debug.log' ]"
+ok "staged: the commit is audited with its reason" \
+	sh -c "'$CALYX' --json audit show --run '$SRUN' | grep COMMITTED | grep -q 'OPS-12: reviewed'"
+"$CALYX" -q run rollback "$SRUN" --reason "OPS-12: revert"
+ok "staged: calyx run rollback restores it" test "$(cd "$SRV" && find . -type f -exec sha256sum {} + | sort | sha256sum)" = "$before"
+ID=$("$CALYX" -q lease issue --user $ALICE --cmd /bin/sh --args '-c **' \
+	--stage "$SRV" --stage-limit 1M --ttl 10m)
+out=$(as_alice_in "$SRV" "$LEASEXEC" -q -l "$ID" -- /bin/sh -c "head -c 2M /dev/zero > $SRV/big" 2>&1)
+ok "staged: a write beyond --stage-limit: No space left on device" sh -c "printf '%s' \"\$1\" | grep -q 'No space left on device'" _ "$out"
+policy_set ".stage_required = [\"$ALICE_HOME\"]"
+"$CALYX" -q lease issue --user $ALICE --cmd /bin/sh --rw "$SRV" --ttl 10m >/dev/null 2>"$TMPD/err"
+ok "staged: with stage_required, an --rw grant there is refused" sh -c "[ $? -eq 77 ] && grep -q 'requires staging' '$TMPD/err'"
+policy_set 'del(.stage_required)'
+
 ok "the audit trail verifies, seals included, after all of it" \
 	"$CALYX" -q audit verify --key "$T/etc/calyx/keys/audit.key.initial"
 tap_end

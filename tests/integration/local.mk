@@ -17,7 +17,8 @@ INTEGRATION_TESTS = \
 	tests/integration/pty.sh \
 	tests/integration/auth.sh \
 	tests/integration/assess.sh \
-	tests/integration/shares.sh
+	tests/integration/shares.sh \
+	tests/integration/stage.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/common.sh tests/integration/run-all.sh \
 	tests/integration/tmux.sh

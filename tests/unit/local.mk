@@ -35,7 +35,8 @@ UNIT_TESTS = \
 	tests/unit/test_accounts \
 	tests/unit/test_assess \
 	tests/unit/test_shares \
-	tests/unit/test_timeline
+	tests/unit/test_timeline \
+	tests/unit/test_stage
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 
@@ -108,4 +109,7 @@ tests_unit_test_shares_LDADD = $(CK_LIBS)
 tests_unit_test_timeline_SOURCES = tests/unit/test_timeline.c
 tests_unit_test_timeline_CFLAGS = $(CK_CFLAGS)
 tests_unit_test_timeline_LDADD = $(CK_LIBS)
+tests_unit_test_stage_SOURCES = tests/unit/test_stage.c
+tests_unit_test_stage_CFLAGS = $(CK_CFLAGS)
+tests_unit_test_stage_LDADD = $(CK_LIBS)
 endif
