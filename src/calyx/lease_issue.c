@@ -27,6 +27,7 @@ static const char syn_issue[] =
 	"                    [--nofile N] [--disk-write SIZE] [--output SIZE]\n"
 	"                    [--network none|loopback|allow|host] [--allow CIDR:PORT[-PORT]]...\n"
 	"                    [--max-uses N] [--profile NAME] [--no-capture] [--expiry kill|finish]\n"
+	"                    [--exec-mode any|listed]\n"
 	"                    [--intent ID] [--ttl DUR] [--not-before TIME|+DUR]\n"
 	"                    [--assess-max LOW|MEDIUM|HIGH|BLOCKED] [--assess-override]\n"
 	"                    [--from FILE] [--key FILE] [--json]\n";
@@ -35,7 +36,7 @@ enum {
 	O_USER = 1000, O_HOST, O_RUN_AS, O_CAP, O_CMD, O_ARGS, O_ARG, O_SHA, O_CWD, O_RO, O_RW,
 	O_EXEC, O_ENV_ALLOW, O_ENV_SET, O_LIMIT, O_NETWORK, O_ALLOW, O_MAX_USES, O_PROFILE,
 	O_NO_CAPTURE, O_EXPIRY, O_INTENT, O_TTL, O_NOT_BEFORE, O_FROM, O_KEY, O_JSON,
-	O_ASSESS_MAX, O_ASSESS_OVERRIDE,
+	O_ASSESS_MAX, O_ASSESS_OVERRIDE, O_EXEC_MODE,
 };
 
 static const struct option issue_opts[] = {
@@ -68,6 +69,7 @@ static const struct option issue_opts[] = {
 	{ "profile", required_argument, NULL, O_PROFILE },
 	{ "no-capture", no_argument, NULL, O_NO_CAPTURE },
 	{ "expiry", required_argument, NULL, O_EXPIRY },
+	{ "exec-mode", required_argument, NULL, O_EXEC_MODE },
 	{ "intent", required_argument, NULL, O_INTENT },
 	{ "ttl", required_argument, NULL, O_TTL },
 	{ "not-before", required_argument, NULL, O_NOT_BEFORE },
@@ -272,6 +274,7 @@ static int apply_opt(struct issue *is, int c, const char *name, const char *v)
 		cJSON_DeleteItemFromObjectCaseSensitive(b, "capture");
 		return cJSON_AddFalseToObject(b, "capture") ? 0 : -ENOMEM;
 	case O_EXPIRY: return set_string(b, "expiry", v);
+	case O_EXEC_MODE: return set_string(b, "exec", v);
 	case O_INTENT: return set_string(b, "intent", v);
 	case O_ASSESS_MAX: return set_string(obj_child(b, "assess"), "max", v);
 	case O_ASSESS_OVERRIDE:

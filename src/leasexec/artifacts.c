@@ -217,6 +217,17 @@ static cJSON *kernel_json(const struct plan *p)
 	return o;
 }
 
+/* exec "listed": the refusals are the sentinel's count (null without it). */
+static cJSON *exec_json(const struct plan *p, const cJSON *sentinel)
+{
+	cJSON *x = xp_json(&p->xs);
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(sentinel, "execs_refused");
+
+	if (x && p->xs.mode == EXEC_LISTED)
+		cJSON_AddItemToObject(x, "refused", n ? cJSON_Duplicate(n, 0) : cJSON_CreateNull());
+	return x;
+}
+
 int art_finish(struct run *r, const struct plan *p, const struct sup *s,
 	       const struct audit_result *ar, int exit_code, cJSON *sentinel, cJSON *timeline)
 {
@@ -244,6 +255,7 @@ int art_finish(struct run *r, const struct plan *p, const struct sup *s,
 		cJSON_AddItemToObject(m, "limit_shares", art_shares_json(r, &p->lim));
 	cJSON_AddStringToObject(m, "network", net_mode_name(p->net));
 	cJSON_AddItemToObject(m, "layers", plan_layers_json(p));
+	cJSON_AddItemToObject(m, "exec", exec_json(p, sentinel));
 	cJSON_AddItemToObject(m, "kernel", kernel_json(p));
 	cJSON_AddItemToObject(m, "usage", usage_json(p, s));
 	cJSON_AddItemToObject(m, "stdout", stream_json(&s->out[0], p->capture));

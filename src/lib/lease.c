@@ -757,7 +757,7 @@ static int copy_signers(const struct verified_body *vb, struct lease *l, struct 
 int lease_from_verified(const struct verified_body *vb, struct lease *l, struct calyx_err *err)
 {
 	static const char *const keys[] = {
-		"capture", "caps", "commands", "cwd", "env", "expires_at", "expiry", "hosts",
+		"capture", "caps", "commands", "cwd", "env", "exec", "expires_at", "expiry", "hosts",
 		"assess", "id", "intent", "issued_at", "issuer", "limits", "max_uses", "network",
 		"not_before", "paths", "profile", "run_as", "subject", "v", NULL,
 	};
@@ -771,6 +771,7 @@ int lease_from_verified(const struct verified_body *vb, struct lease *l, struct 
 	    (r = parse_commands(b, l, err)) < 0 || (r = parse_paths(b, l, err)) < 0 ||
 	    (r = parse_env(b, l, err)) < 0 || (r = parse_network(b, l, err)) < 0 ||
 	    (r = parse_misc(b, l, err)) < 0 || (r = parse_assess(b, l, err)) < 0 ||
+	    (r = exec_lease_parse(b, &l->exec_mode, err)) < 0 ||
 	    (r = copy_signers(vb, l, err)) < 0) {
 		lease_free(l);
 		return r;

@@ -102,6 +102,7 @@ struct policy {
 	bool audit_syslog;
 	int64_t audit_seal_every, audit_rotate_size;
 	struct assess_policy assess; /* .enabled: the policy has an "assess" object */
+	struct exec_policy exec;     /* what runs may execute (issue 17) */
 };
 
 int policy_parse(const char *text, size_t len, struct policy *ret, struct calyx_err *err);
@@ -148,6 +149,7 @@ struct decision {
 	char cmd_path[4096];       /* its absolute path */
 	struct limits eff;         /* effective limits: lease within profile */
 	const struct profile *profile;
+	enum exec_mode exec;       /* EXEC_ANY or EXEC_LISTED (issue 17) */
 };
 
 /*

@@ -15,6 +15,7 @@ INTEGRATION_TESTS = \
 	tests/integration/prune.sh \
 	tests/integration/failclosed.sh \
 	tests/integration/assess.sh \
-	tests/integration/shares.sh
+	tests/integration/shares.sh \
+	tests/integration/exec.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/common.sh tests/integration/run-all.sh
