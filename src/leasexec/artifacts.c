@@ -173,6 +173,8 @@ cJSON *art_outcome_json(const struct sup *s, int exit_code)
 	}
 	if (s->kill)
 		cJSON_AddStringToObject(o, "kill_reason", kill_reason_name(s->kill));
+	if (s->killed_stopped)
+		cJSON_AddBoolToObject(o, "killed_while_stopped", true);
 	cJSON_AddBoolToObject(o, "leftover_processes_killed", s->leftovers);
 	cJSON_AddNumberToObject(o, "orphans_reaped", s->orphans_reaped);
 	return o;

@@ -14,6 +14,7 @@ LEASEXEC_SOURCES = \
 	src/leasexec/seccomp.c src/leasexec/seccomp.h \
 	src/leasexec/apply.c src/leasexec/apply.h \
 	src/leasexec/supervise.c src/leasexec/supervise.h \
+	src/leasexec/stopguard.c src/leasexec/stopguard.h \
 	src/leasexec/output.c src/leasexec/output.h \
 	src/leasexec/events.c src/leasexec/events.h \
 	src/leasexec/artifacts.c src/leasexec/artifacts.h \

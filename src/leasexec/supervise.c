@@ -24,6 +24,7 @@
 #include "init.h"
 #include "paths.h"
 #include "runstate.h"
+#include "stopguard.h"
 #include "supervise.h"
 #include "timeline.h"
 
@@ -188,22 +189,29 @@ int sup_go(struct run *r, struct sup *s)
 	return -1;
 }
 
-static void forward(struct sup *s, int sig)
+static void stop_with_run(struct run *r, struct plan *p, struct sup *s);
+
+static bool is_stop(int sig)
+{
+	return sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+static void forward(struct run *r, struct plan *p, struct sup *s, int sig)
 {
 	/* the run's init passes it on to the command's process group (a stop as a
 	 * stop); we stop too, so the caller's shell sees the job stopped */
 	if (s->pidns) {
 		kill(s->pid, sig);
-		if (sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
-			raise(SIGSTOP);
+		if (is_stop(sig))
+			stop_with_run(r, p, s);
 		return;
 	}
 	/* the run is its own session: its process group id is the child's pid */
 	if (kill(-s->pid, sig) < 0)
 		kill(s->pid, sig);
-	if (sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
+	if (is_stop(sig)) {
 		kill(-s->pid, SIGSTOP);
-		raise(SIGSTOP); /* stop too, so the caller's shell sees the job stopped */
+		stop_with_run(r, p, s); /* so the caller's shell sees the job stopped */
 	}
 }
 
@@ -240,7 +248,7 @@ static void reap(struct sup *s)
 	}
 }
 
-static void on_signals(struct sup *s)
+static void on_signals(struct run *r, struct plan *p, struct sup *s)
 {
 	struct signalfd_siginfo si;
 
@@ -248,7 +256,7 @@ static void on_signals(struct sup *s)
 		if (si.ssi_signo == SIGCHLD)
 			continue; /* the pidfd tells us */
 		if (s->pid > 0)
-			forward(s, (int)si.ssi_signo);
+			forward(r, p, s, (int)si.ssi_signo);
 	}
 }
 
@@ -324,6 +332,51 @@ static enum kill_reason deadline(const struct plan *p, const struct sup *s, uint
 	return KILL_NONE;
 }
 
+/* The stop guard's view: the same deadlines and state as the loop's. */
+struct guard_ctx {
+	struct run *r;
+	struct plan *p;
+	struct sup *s;
+};
+
+static enum kill_reason guard_check(void *ctx, uint64_t now)
+{
+	struct guard_ctx *g = ctx;
+	enum kill_reason k = deadline(g->p, g->s, now);
+
+	return k != KILL_NONE ? k : check_state(g->r, g->s, true);
+}
+
+static void guard_kill(void *ctx, enum kill_reason why)
+{
+	struct guard_ctx *g = ctx;
+
+	kill_run(g->p, g->s, why);
+}
+
+/*
+ * Job control stopped the run: stop with it, guarded (stopguard.h), so the
+ * wall, expiry, revocation and kill switch still end it.  If the guard
+ * cannot be made the supervisor stays running and the run stays stopped:
+ * the shell then shows the job running, but nothing goes unenforced.
+ */
+static void stop_with_run(struct run *r, struct plan *p, struct sup *s)
+{
+	struct guard_ctx ctx = { r, p, s };
+	const struct sg_ops ops = { guard_check, guard_kill, &ctx };
+	struct stopguard g;
+	enum kill_reason k;
+
+	if (s->kill || sg_start(&g, &ops) < 0)
+		return;
+	raise(SIGSTOP);
+	k = sg_finish(&g);
+	if (k != KILL_NONE && !s->kill) {
+		s->kill = k;
+		s->killed_stopped = true;
+	}
+}
+
 enum { PFD_SIG, PFD_PID, PFD_INO, PFD_OUT, PFD_ERR, PFD_SINK_OUT, PFD_SINK_ERR, PFD_N };
 
 static void setup_pfds(struct sup *s, struct pollfd *pfd)
@@ -375,7 +428,7 @@ void sup_loop(struct run *r, struct plan *p, struct sup *s)
 			break;
 		now = mono_now_ms();
 		if (pfd[PFD_SIG].revents & POLLIN)
-			on_signals(s);
+			on_signals(r, p, s);
 		handle_io(s, pfd);
 		if (pfd[PFD_INO].revents & POLLIN)
 			drain_inotify(s);

@@ -124,4 +124,61 @@ else
 	not_ok "the test sentinel starts" "tests/bin/calyx-sentinel is missing or does not answer"
 fi
 
+# --- a stopped run still ends (tmux: a real terminal and an interactive shell) ------
+if command -v tmux >/dev/null; then
+	TS=$WORK/tmux.sock
+	tm() { as_alice env TERM=xterm tmux -S "$TS" "$@"; }
+	pane() { tm capture-pane -p -S -50; }
+	tm kill-server 2>/dev/null
+	tm new-session -d -x 160 -y 40 "bash --norc --noprofile -i"
+	sleep 0.5
+	W=$(issue --user $ALICE --cmd /bin/sleep --rw "$WORK" --wall 3 --ttl 5m)
+	NAP=41.$$
+	tm send-keys "'$LEASEXEC' -q -l $W -- /bin/sleep $NAP" Enter
+	wait_for $((50 * TIME_SCALE)) pgrep -u $ALICE -f "^/bin/sleep $NAP" >/dev/null
+	SUP=$(pgrep -f "^$LEASEXEC -q -l $W" | head -n1)
+	tm send-keys C-z
+	state() { [ -n "$1" ] && sed -n 's/^State:\t\(.\).*/\1/p' "/proc/$1/status" 2>/dev/null; }
+	wait_for $((30 * TIME_SCALE)) sh -c "[ \"\$(sed -n 's/^State:\t\(.\).*/\1/p' /proc/${SUP:-0}/status 2>/dev/null)\" = T ]"
+	ok "^Z stops the supervisor of a run with a 3 s wall (${SUP:-not found}: $(state "$SUP"))" \
+		test "$(state "$SUP")" = T
+	sleep $((5 * TIME_SCALE))
+	ok "5 s later, without fg, the run is gone" sh -c "! pgrep -u $ALICE -f '^/bin/sleep $NAP' >/dev/null"
+	ok "... and its supervisor too" gone "${SUP:-0}"
+	tm send-keys "jobs; echo jobs-listed" Enter
+	sleep 0.5
+	out=$(pane)
+	ok "the caller's shell shows the job ended (Exit 124)" \
+		sh -c 'printf "%s" "$1" | grep -q "Exit 124"' _ "$out"
+	[ $TAP_FAILED -eq 0 ] || diag "$out"
+	ok "meta.json: killed at the wall, while stopped" \
+		test "$(meta '.outcome.kill_reason + " " + (.outcome.killed_while_stopped | tostring)')" = "wall true"
+	last=$(grep '"exec_event.TIMEOUT"' "$T/var/log/calyx/audit.jsonl" | tail -n1)
+	ok "audit: the TIMEOUT record says wall" \
+		sh -c 'printf "%s" "$1" | grep -q "\"kill_reason\":\"wall\"" && printf "%s" "$1" | grep -q "$2"' _ "$last" "$(last_run)"
+
+	V=$(issue --user $ALICE --cmd /bin/sleep --rw "$WORK" --wall 60 --ttl 5m)
+	NAP=42.$$
+	tm send-keys "clear; '$LEASEXEC' -q -l $V -- /bin/sleep $NAP" Enter
+	wait_for $((50 * TIME_SCALE)) pgrep -u $ALICE -f "^/bin/sleep $NAP" >/dev/null
+	SUP=$(pgrep -f "^$LEASEXEC -q -l $V" | head -n1)
+	tm send-keys C-z
+	wait_for $((30 * TIME_SCALE)) sh -c "[ \"\$(sed -n 's/^State:\t\(.\).*/\1/p' /proc/${SUP:-0}/status 2>/dev/null)\" = T ]"
+	ok "^Z stops a second run's supervisor ($(state "$SUP"))" test "$(state "$SUP")" = T
+	t0=$(date +%s%N)
+	"$CALYX" -q lease revoke "$V" --reason "issue 17 test" >/dev/null
+	wait_for $((40 * TIME_SCALE)) sh -c "! pgrep -u $ALICE -f '^/bin/sleep $NAP' >/dev/null"
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	ok "revoking the stopped run's lease: gone in ${ms} ms ($(bound_desc 2000))" \
+		test "$ms" -lt "$(bound_ms 2000)"
+	wait_for $((30 * TIME_SCALE)) gone "${SUP:-0}"
+	ok "meta.json: killed as revoked, while stopped" \
+		test "$(meta '.outcome.kill_reason + " " + (.outcome.killed_while_stopped | tostring)')" = "revoked true"
+	ok "audit: a KILLED record with reason revoked" \
+		sh -c "grep '\"exec_event.KILLED\"' '$T/var/log/calyx/audit.jsonl' | tail -n1 | grep -q '\"kill_reason\":\"revoked\"'"
+	tm kill-server 2>/dev/null
+else
+	not_ok "tmux is installed" "apt-get install tmux: the ^Z tests need a terminal"
+fi
+
 tap_end
