@@ -76,11 +76,13 @@ int exec_decide(const struct exec_policy *p, enum exec_mode lease, bool run_as_r
 	bool required = p->require == EXEC_REQ_ALWAYS ||
 			(p->require == EXEC_REQ_RUN_AS_ROOT && run_as_root);
 
-	*ret = lease != EXEC_UNSET ? lease : p->def;
-	if (required && *ret != EXEC_LISTED) {
+	/* a lease that says nothing gets what the policy requires; one that asks
+	 * "any" where "listed" is required is refused, never silently narrowed */
+	if (required && lease == EXEC_ANY) {
+		*ret = EXEC_ANY;
 		*ret_clause = "policy.exec.require_listed";
 		return -EPERM;
 	}
-	*ret = required ? EXEC_LISTED : *ret;
+	*ret = required ? EXEC_LISTED : lease != EXEC_UNSET ? lease : p->def;
 	return 0;
 }

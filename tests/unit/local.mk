@@ -33,6 +33,7 @@ UNIT_TESTS = \
 	tests/unit/test_nsroot \
 	tests/unit/test_assess \
 	tests/unit/test_shares \
+	tests/unit/test_execset \
 	tests/unit/test_timeline
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -94,6 +95,10 @@ tests_unit_test_assess_LDADD = $(CK_LIBS)
 tests_unit_test_shares_SOURCES = tests/unit/test_shares.c
 tests_unit_test_shares_CFLAGS = $(CK_CFLAGS)
 tests_unit_test_shares_LDADD = $(CK_LIBS)
+
+tests_unit_test_execset_SOURCES = tests/unit/test_execset.c
+tests_unit_test_execset_CFLAGS = $(CK_CFLAGS)
+tests_unit_test_execset_LDADD = $(CK_LIBS)
 tests_unit_test_timeline_SOURCES = tests/unit/test_timeline.c
 tests_unit_test_timeline_CFLAGS = $(CK_CFLAGS)
 tests_unit_test_timeline_LDADD = $(CK_LIBS)
