@@ -128,54 +128,64 @@ fi
 if command -v tmux >/dev/null; then
 	TS=$WORK/tmux.sock
 	tm() { as_alice env TERM=xterm tmux -S "$TS" "$@"; }
-	pane() { tm capture-pane -p -S -50; }
+	state() { [ -n "$1" ] && sed -n 's/^State:\t\(.\).*/\1/p' "/proc/$1/status" 2>/dev/null; }
+	stopped() { [ "$(state "$1")" = T ]; }
+	# type a run of /bin/sleep NAP under lease $1 into the shell, ^Z it; SUP: its supervisor
+	run_and_stop() {
+		NAP=$2.$$
+		tm send-keys "clear; '$LEASEXEC' -q -l $1 -- /bin/sleep $NAP" Enter
+		wait_for $((50 * TIME_SCALE)) pgrep -u $ALICE -f "^/bin/sleep $NAP" >/dev/null
+		SUP=$(pgrep -f "^$LEASEXEC -q -l $1" | head -n1)
+		tm send-keys C-z
+		wait_for $((30 * TIME_SCALE)) stopped "${SUP:-0}"
+	}
+	sleep_gone() { ! pgrep -u $ALICE -f "^/bin/sleep $NAP" >/dev/null; }
+	kill_said() { test "$(meta '.outcome.kill_reason + " " + (.outcome.killed_while_stopped | tostring)')" = "$1 true"; }
 	tm kill-server 2>/dev/null
 	tm new-session -d -x 160 -y 40 "bash --norc --noprofile -i"
 	sleep 0.5
-	W=$(issue --user $ALICE --cmd /bin/sleep --rw "$WORK" --wall 3 --ttl 5m)
-	NAP=41.$$
-	tm send-keys "'$LEASEXEC' -q -l $W -- /bin/sleep $NAP" Enter
-	wait_for $((50 * TIME_SCALE)) pgrep -u $ALICE -f "^/bin/sleep $NAP" >/dev/null
-	SUP=$(pgrep -f "^$LEASEXEC -q -l $W" | head -n1)
-	tm send-keys C-z
-	state() { [ -n "$1" ] && sed -n 's/^State:\t\(.\).*/\1/p' "/proc/$1/status" 2>/dev/null; }
-	wait_for $((30 * TIME_SCALE)) sh -c "[ \"\$(sed -n 's/^State:\t\(.\).*/\1/p' /proc/${SUP:-0}/status 2>/dev/null)\" = T ]"
-	ok "^Z stops the supervisor of a run with a 3 s wall (${SUP:-not found}: $(state "$SUP"))" \
-		test "$(state "$SUP")" = T
+
+	# the issue's 3 s wall and 5 s wait, stretched alike under emulation
+	W=$(issue --user $ALICE --cmd /bin/sleep --rw "$WORK" --wall $((3 * TIME_SCALE)) --ttl 5m)
+	run_and_stop "$W" 41
+	ok "^Z stops the supervisor of a run with a $((3 * TIME_SCALE)) s wall (${SUP:-not found}: $(state "$SUP"))" \
+		stopped "${SUP:-0}"
 	sleep $((5 * TIME_SCALE))
-	ok "5 s later, without fg, the run is gone" sh -c "! pgrep -u $ALICE -f '^/bin/sleep $NAP' >/dev/null"
+	ok "the run is gone without fg, $((5 * TIME_SCALE)) s after ^Z" sleep_gone
 	ok "... and its supervisor too" gone "${SUP:-0}"
 	tm send-keys "jobs; echo jobs-listed" Enter
 	sleep 0.5
-	out=$(pane)
+	out=$(tm capture-pane -p -S -50)
 	ok "the caller's shell shows the job ended (Exit 124)" \
 		sh -c 'printf "%s" "$1" | grep -q "Exit 124"' _ "$out"
-	[ $TAP_FAILED -eq 0 ] || diag "$out"
-	ok "meta.json: killed at the wall, while stopped" \
-		test "$(meta '.outcome.kill_reason + " " + (.outcome.killed_while_stopped | tostring)')" = "wall true"
+	ok "meta.json: killed at the wall, while stopped" kill_said wall
 	last=$(grep '"exec_event.TIMEOUT"' "$T/var/log/calyx/audit.jsonl" | tail -n1)
 	ok "audit: the TIMEOUT record says wall" \
 		sh -c 'printf "%s" "$1" | grep -q "\"kill_reason\":\"wall\"" && printf "%s" "$1" | grep -q "$2"' _ "$last" "$(last_run)"
 
 	V=$(issue --user $ALICE --cmd /bin/sleep --rw "$WORK" --wall 60 --ttl 5m)
-	NAP=42.$$
-	tm send-keys "clear; '$LEASEXEC' -q -l $V -- /bin/sleep $NAP" Enter
-	wait_for $((50 * TIME_SCALE)) pgrep -u $ALICE -f "^/bin/sleep $NAP" >/dev/null
-	SUP=$(pgrep -f "^$LEASEXEC -q -l $V" | head -n1)
-	tm send-keys C-z
-	wait_for $((30 * TIME_SCALE)) sh -c "[ \"\$(sed -n 's/^State:\t\(.\).*/\1/p' /proc/${SUP:-0}/status 2>/dev/null)\" = T ]"
-	ok "^Z stops a second run's supervisor ($(state "$SUP"))" test "$(state "$SUP")" = T
+	run_and_stop "$V" 42
+	ok "^Z stops a second run's supervisor ($(state "$SUP"))" stopped "${SUP:-0}"
 	t0=$(date +%s%N)
 	"$CALYX" -q lease revoke "$V" --reason "issue 17 test" >/dev/null
-	wait_for $((40 * TIME_SCALE)) sh -c "! pgrep -u $ALICE -f '^/bin/sleep $NAP' >/dev/null"
+	wait_for $((40 * TIME_SCALE)) sleep_gone
 	ms=$((($(date +%s%N) - t0) / 1000000))
 	ok "revoking the stopped run's lease: gone in ${ms} ms ($(bound_desc 2000))" \
 		test "$ms" -lt "$(bound_ms 2000)"
 	wait_for $((30 * TIME_SCALE)) gone "${SUP:-0}"
-	ok "meta.json: killed as revoked, while stopped" \
-		test "$(meta '.outcome.kill_reason + " " + (.outcome.killed_while_stopped | tostring)')" = "revoked true"
+	ok "meta.json: killed as revoked, while stopped" kill_said revoked
 	ok "audit: a KILLED record with reason revoked" \
 		sh -c "grep '\"exec_event.KILLED\"' '$T/var/log/calyx/audit.jsonl' | tail -n1 | grep -q '\"kill_reason\":\"revoked\"'"
+
+	K=$(issue --user $ALICE --cmd /bin/sleep --rw "$WORK" --wall 60 --ttl 5m)
+	run_and_stop "$K" 43
+	ok "^Z stops a third run's supervisor ($(state "$SUP"))" stopped "${SUP:-0}"
+	"$CALYX" -q killswitch on --reason "issue 17 test" >/dev/null
+	wait_for $((20 * TIME_SCALE)) sleep_gone
+	ok "the kill switch ends the stopped run ($(bound_desc 2000))" sleep_gone
+	wait_for $((30 * TIME_SCALE)) gone "${SUP:-0}"
+	"$CALYX" -q killswitch off >/dev/null
+	ok "meta.json: killed by the kill switch, while stopped" kill_said killswitch
 	tm kill-server 2>/dev/null
 else
 	not_ok "tmux is installed" "apt-get install tmux: the ^Z tests need a terminal"
