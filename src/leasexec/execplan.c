@@ -100,37 +100,51 @@ static int xp_push(struct xp_set *xs, const char *path, const char *why)
 	return 0;
 }
 
-/* The ELF interpreter a file in the set needs; a script's "#!" grants nothing. */
+/*
+ * The ELF interpreter a file in the set needs; a script's "#!" grants nothing.
+ * Entries of a directory (the caller may own it) are not followed and must
+ * be regular files before they are opened: never a device, never a fifo
+ * that blocks.
+ */
 static int add_interp_of(struct xp_set *xs, int dirfd, const char *name)
 {
-	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	int nofollow = dirfd == AT_FDCWD ? 0 : O_NOFOLLOW;
 	char interp[PATH_MAX];
 	struct stat st;
 	bool script;
+	int fd;
 
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-		return 0; /* not a file we can read: it cannot start either */
-	if (xp_interpreter(fd, interp, sizeof(interp), &script) < 0 || script)
+	if (fstatat(dirfd, name, &st, nofollow ? AT_SYMLINK_NOFOLLOW : 0) < 0 ||
+	    !S_ISREG(st.st_mode))
 		return 0;
-	if (access(interp, F_OK) < 0)
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | nofollow);
+	if (fd < 0)
 		return 0;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    xp_interpreter(fd, interp, sizeof(interp), &script) < 0 || script ||
+	    access(interp, F_OK) < 0) {
+		close(fd);
+		return 0;
+	}
+	close(fd);
 	return xp_push(xs, interp, "interpreter");
 }
 
 static int add_dir_interps(struct xp_set *xs, const char *dir)
 {
-	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), e = 0, seen = 0;
 	struct dirent *de;
-	int e = 0, seen = 0;
+	DIR *d;
 
-	if (dfd < 0)
+	if (fd < 0)
+		return 0; /* not a directory we can list: no interpreters from it */
+	if (!(d = fdopendir(fd))) { /* on success d owns fd */
+		close(fd);
 		return 0;
-	if (!(d = fdopendir(dup(dfd))))
-		return 0;
+	}
 	while (e == 0 && seen++ < XP_DIR_SCAN && (de = readdir(d)))
 		if (de->d_name[0] != '.')
-			e = add_interp_of(xs, dfd, de->d_name);
+			e = add_interp_of(xs, dirfd(d), de->d_name);
 	closedir(d);
 	return e;
 }
