@@ -186,6 +186,14 @@ if command -v tmux >/dev/null; then
 	wait_for $((30 * TIME_SCALE)) gone "${SUP:-0}"
 	"$CALYX" -q killswitch off >/dev/null
 	ok "meta.json: killed by the kill switch, while stopped" kill_said killswitch
+
+	E=$(issue --user $ALICE --cmd /bin/sleep --rw "$WORK" --wall 600 --ttl $((6 * TIME_SCALE))s)
+	run_and_stop "$E" 44
+	ok "^Z stops a run whose lease expires in $((6 * TIME_SCALE)) s ($(state "$SUP"))" stopped "${SUP:-0}"
+	wait_for $((100 * TIME_SCALE)) sleep_gone
+	ok "the lease's expiry ends the stopped run" sleep_gone
+	wait_for $((30 * TIME_SCALE)) gone "${SUP:-0}"
+	ok "meta.json: killed at expiry, while stopped" kill_said expiry
 	tm kill-server 2>/dev/null
 else
 	not_ok "tmux is installed" "apt-get install tmux: the ^Z tests need a terminal"
