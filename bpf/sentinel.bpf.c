@@ -215,6 +215,61 @@ int BPF_PROG(sn_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	return 0;
 }
 
+/*
+ * exec "listed" (issue 17): an execve/execveat that returns EACCES (Landlock
+ * refused the program or the ELF interpreter it names; also a plain
+ * permission error).  sched_process_exec never sees a failed exec, and
+ * fentry/fexit is not available on every kernel we run on, so this is the
+ * syscall exit: one compare for every other syscall.  The path is read from
+ * the caller's memory at return, for the log only: the count is the
+ * kernel's, the path is what the caller's memory said (it could change it).
+ */
+#define SN_EACCES 13
+#if defined(__TARGET_ARCH_x86)
+#define SN_SYSCALL_NR(regs) BPF_CORE_READ(regs, orig_ax)
+#define SN_NR_EXECVE 59
+#define SN_NR_EXECVEAT 322
+#elif defined(__TARGET_ARCH_arm64)
+#define SN_SYSCALL_NR(regs) BPF_CORE_READ((struct user_pt_regs *)(regs), syscallno)
+#define SN_NR_EXECVE 221
+#define SN_NR_EXECVEAT 281
+#endif
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sn_exec_refused, struct pt_regs *regs, long ret)
+{
+#ifdef SN_NR_EXECVE
+	struct sentinel_ev_exec_refused *e;
+	struct sentinel_stats *st;
+	const char *path;
+	long nr;
+	__u64 cg;
+
+	if (ret != -SN_EACCES)
+		return 0;
+	nr = SN_SYSCALL_NR(regs);
+	if (nr != SN_NR_EXECVE && nr != SN_NR_EXECVEAT)
+		return 0;
+	cg = bpf_get_current_cgroup_id();
+	st = run_stats(cg);
+	if (!st)
+		return 0;
+	count(&st->execs_refused, 1);
+	e = event_reserve(st, sizeof(*e));
+	if (!e)
+		return 0;
+	hdr_fill(&e->h, SN_EV_EXEC_REFUSED, cg);
+	e->err = (__s32)ret;
+	e->pad = 0;
+	path = (const char *)(nr == SN_NR_EXECVE ? PT_REGS_PARM1_CORE_SYSCALL(regs)
+						 : PT_REGS_PARM2_CORE_SYSCALL(regs));
+	if (bpf_probe_read_user_str(e->path, sizeof(e->path), path) < 0)
+		e->path[0] = '\0';
+	bpf_ringbuf_submit(e, 0);
+#endif
+	return 0;
+}
+
 /* Every exiting thread adds its own io accounting (never the signal's, which
  * also holds reaped children): each byte is counted once, by its thread.
  * The tracepoint only gained a group_dead argument in recent kernels (6.1

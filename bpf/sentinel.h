@@ -147,6 +147,7 @@ struct sentinel_stats {
 	__u64 sends_allowed, sends_denied;
 	__u64 lost;    /* events the ring buffer had no room for */
 	__u64 rchar, wchar, read_bytes, write_bytes, cancelled_write_bytes;
+	__u64 execs_refused; /* execve/execveat that returned EACCES: exec "listed" */
 };
 
 enum sentinel_event_type {
@@ -154,6 +155,7 @@ enum sentinel_event_type {
 	SN_EV_EXEC = 2,
 	SN_EV_EXIT = 3,
 	SN_EV_NET = 4,
+	SN_EV_EXEC_REFUSED = 5,
 };
 
 struct sentinel_ev_hdr {
@@ -178,6 +180,15 @@ struct sentinel_ev_exec {
 	__u32 pad;
 	char filename[SENTINEL_FILENAME_LEN]; /* as passed to execve ("/dev/fd/3" for execveat) */
 	char name[SENTINEL_NAME_LEN];         /* the executed file's own name */
+};
+
+/* An execve/execveat that failed with EACCES (exec "listed": Landlock); the
+ * path as the caller's memory held it when the call returned. */
+struct sentinel_ev_exec_refused {
+	struct sentinel_ev_hdr h;
+	__s32 err;  /* -EACCES */
+	__u32 pad;
+	char path[SENTINEL_FILENAME_LEN];
 };
 
 struct sentinel_ev_exit {

@@ -470,6 +470,7 @@ static void show_human(const struct loaded *ld)
 	printf("%-10s %s\n%-10s %s\n%-10s %s\n", "profile", l->profile ? l->profile : "(default)",
 	       "capture", l->capture ? "yes" : "no", "expiry",
 	       l->expiry == EXPIRY_KILL ? "kill" : "finish");
+	printf("%-10s %s\n", "exec", l->exec_mode ? exec_mode_name(l->exec_mode) : "(policy default)");
 	for (size_t i = 0; i < l->n_signers; i++)
 		printf("%-10s %s%s\n", i ? "" : "signed by", l->signers[i].kid,
 		       strcmp(l->signers[i].kid, l->issuer) == 0 ? " (issuer)" : "");

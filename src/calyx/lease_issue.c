@@ -29,6 +29,7 @@ static const char syn_issue[] =
 	"                    [--network none|loopback|allow|host] [--allow CIDR:PORT[-PORT]]...\n"
 	"                    [--max-uses N] [--profile NAME] [--no-capture] [--expiry kill|finish]\n"
 	"                    [--pty | --pty-auto] [--record-input] [--auth none|pam]\n"
+	"                    [--exec-mode any|listed]\n"
 	"                    [--intent ID] [--ttl DUR] [--not-before TIME|+DUR]\n"
 	"                    [--assess-max LOW|MEDIUM|HIGH|BLOCKED] [--assess-override]\n"
 	"                    [--from FILE] [--key FILE] [--json]\n";
@@ -38,6 +39,7 @@ enum {
 	O_EXEC, O_ENV_ALLOW, O_ENV_SET, O_LIMIT, O_NETWORK, O_ALLOW, O_MAX_USES, O_PROFILE,
 	O_NO_CAPTURE, O_EXPIRY, O_INTENT, O_TTL, O_NOT_BEFORE, O_FROM, O_KEY, O_JSON, O_PTY,
 	O_PTY_AUTO, O_RECORD_INPUT, O_AUTH, O_ASSESS_MAX, O_ASSESS_OVERRIDE, O_STAGE, O_STAGE_LIMIT,
+	O_EXEC_MODE,
 };
 
 static const struct option issue_opts[] = {
@@ -76,6 +78,7 @@ static const struct option issue_opts[] = {
 	{ "pty-auto", no_argument, NULL, O_PTY_AUTO },
 	{ "record-input", no_argument, NULL, O_RECORD_INPUT },
 	{ "auth", required_argument, NULL, O_AUTH },
+	{ "exec-mode", required_argument, NULL, O_EXEC_MODE },
 	{ "intent", required_argument, NULL, O_INTENT },
 	{ "ttl", required_argument, NULL, O_TTL },
 	{ "not-before", required_argument, NULL, O_NOT_BEFORE },
@@ -290,6 +293,7 @@ static int apply_opt(struct issue *is, int c, const char *name, const char *v)
 		cJSON_DeleteItemFromObjectCaseSensitive(b, "record_input");
 		return cJSON_AddTrueToObject(b, "record_input") ? 0 : -ENOMEM;
 	case O_AUTH: return set_string(b, "auth", v);
+	case O_EXEC_MODE: return set_string(b, "exec", v);
 	case O_INTENT: return set_string(b, "intent", v);
 	case O_ASSESS_MAX: return set_string(obj_child(b, "assess"), "max", v);
 	case O_ASSESS_OVERRIDE:

@@ -205,6 +205,8 @@ cJSON *art_outcome_json(const struct sup *s, int exit_code)
 	}
 	if (s->kill)
 		cJSON_AddStringToObject(o, "kill_reason", kill_reason_name(s->kill));
+	if (s->killed_stopped)
+		cJSON_AddBoolToObject(o, "killed_while_stopped", true);
 	cJSON_AddBoolToObject(o, "leftover_processes_killed", s->leftovers);
 	cJSON_AddNumberToObject(o, "orphans_reaped", s->orphans_reaped);
 	return o;
@@ -249,6 +251,17 @@ static cJSON *kernel_json(const struct plan *p)
 	return o;
 }
 
+/* exec "listed": the refusals are the sentinel's count (null without it). */
+static cJSON *exec_json(const struct plan *p, const cJSON *sentinel)
+{
+	cJSON *x = xp_json(&p->xs);
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(sentinel, "execs_refused");
+
+	if (x && p->xs.mode == EXEC_LISTED)
+		cJSON_AddItemToObject(x, "refused", n ? cJSON_Duplicate(n, 0) : cJSON_CreateNull());
+	return x;
+}
+
 int art_finish(struct run *r, const struct plan *p, const struct sup *s,
 	       const struct audit_result *ar, int exit_code, cJSON *sentinel, cJSON *timeline)
 {
@@ -276,6 +289,7 @@ int art_finish(struct run *r, const struct plan *p, const struct sup *s,
 		cJSON_AddItemToObject(m, "limit_shares", art_shares_json(r, &p->lim));
 	cJSON_AddStringToObject(m, "network", net_mode_name(p->net));
 	cJSON_AddItemToObject(m, "layers", plan_layers_json(p));
+	cJSON_AddItemToObject(m, "exec", exec_json(p, sentinel));
 	cJSON_AddItemToObject(m, "kernel", kernel_json(p));
 	cJSON_AddItemToObject(m, "usage", usage_json(p, s));
 	cJSON_AddItemToObject(m, "stdout", stream_json(&s->out[0], p->capture));

@@ -48,7 +48,8 @@ static uint64_t class_rights(enum ll_class cls)
 	switch (cls) {
 	case LL_RO: return R_READ;
 	case LL_LIST: return LANDLOCK_ACCESS_FS_READ_DIR;
-	case LL_EXEC: return R_READ | LANDLOCK_ACCESS_FS_EXECUTE;
+	case LL_EXEC:
+	case LL_EXEC_SET: return R_READ | LANDLOCK_ACCESS_FS_EXECUTE;
 	case LL_RW_DEV:
 		return LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE |
 		       LANDLOCK_ACCESS_FS_TRUNCATE | LANDLOCK_ACCESS_FS_IOCTL_DEV;
@@ -106,6 +107,9 @@ int ll_plan_add(struct ll_plan *ll, const char *path, enum ll_class cls, bool in
 	struct stat st;
 	int fd = -1, e;
 
+	if (cls != LL_EXEC_SET)
+		access &= ~ll->strip;
+
 	if (!ll->abi)
 		return 0;
 	if (!in_child) {
@@ -118,12 +122,22 @@ int ll_plan_add(struct ll_plan *ll, const char *path, enum ll_class cls, bool in
 			access &= R_FILE;
 	}
 	e = push_rule(ll, fd, path, access);
+	if (e == 0)
+		ll->rules[ll->n_rules - 1].exec_set = cls == LL_EXEC_SET;
 	if (e < 0) {
 		if (fd >= 0)
 			close(fd);
 		return err_set(err, e, path, "out of memory");
 	}
 	return 0;
+}
+
+void ll_plan_listed(struct ll_plan *ll)
+{
+	ll->strip = LANDLOCK_ACCESS_FS_EXECUTE;
+	for (size_t i = 0; i < ll->n_rules; i++)
+		if (!ll->rules[i].exec_set)
+			ll->rules[i].access &= ~ll->strip;
 }
 
 int ll_plan_ports(struct ll_plan *ll, const struct net_rule *rules, size_t n,
@@ -169,6 +183,8 @@ static int add_path_rules(const struct ll_plan *ll, int rfd, struct calyx_err *e
 			pb.parent_fd = own;
 			if (fstat(own, &st) == 0 && !S_ISDIR(st.st_mode))
 				pb.allowed_access &= R_FILE;
+			if (!pb.allowed_access)
+				continue; /* listed exec: a file rule that granted only execute */
 		}
 		if (syscall(SYS_landlock_add_rule, rfd, LL_RULE_PATH_BENEATH, &pb, 0) < 0)
 			return err_set(err, errno, r->path, "landlock_add_rule: %s", strerror(errno));

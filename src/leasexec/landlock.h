@@ -19,12 +19,14 @@ enum ll_class {
 	LL_RW,
 	LL_RW_DEV, /* device files: read, write and their ioctls */
 	LL_LIST,   /* list directories only: the run's own root, built from the rules */
+	LL_EXEC_SET, /* read and execute, kept when ll_plan_listed() took execute away */
 };
 
 struct ll_rule {
 	int fd;            /* O_PATH, opened in the parent; -1: open path in the child */
 	char path[256];    /* for the plan and errors */
 	uint64_t access;
+	bool exec_set;     /* LL_EXEC_SET: keeps execute under ll_plan_listed() */
 };
 
 struct ll_plan {
@@ -35,6 +37,7 @@ struct ll_plan {
 	uint16_t *ports;   /* TCP ports connect() may reach */
 	size_t n_ports;
 	bool net, scope;   /* handled in this plan */
+	uint64_t strip;    /* rights no rule but LL_EXEC_SET gets (exec: listed) */
 };
 
 int ll_probe_abi(void);
@@ -47,6 +50,13 @@ void ll_plan_init(struct ll_plan *ll, int abi, bool want_net, bool want_scope);
  */
 int ll_plan_add(struct ll_plan *ll, const char *path, enum ll_class cls, bool in_child,
 		struct calyx_err *err);
+/*
+ * exec: listed (issue 17): from now on no rule grants execute except those of
+ * class LL_EXEC_SET.  Reading stays, so libraries still map: Landlock's
+ * execute right is checked by execve (and the ELF interpreter the kernel
+ * opens for it), not by mmap(PROT_EXEC).
+ */
+void ll_plan_listed(struct ll_plan *ll);
 int ll_plan_ports(struct ll_plan *ll, const struct net_rule *rules, size_t n,
 		  struct calyx_err *err);
 /* In the child, after no_new_privs. */

@@ -10,9 +10,11 @@ LEASEXEC_SOURCES = \
 	src/leasexec/cgroup.c src/leasexec/cgroup.h \
 	src/leasexec/ns.c src/leasexec/ns.h src/leasexec/init.c src/leasexec/init.h \
 	src/leasexec/landlock.c src/leasexec/landlock.h \
+	src/leasexec/execplan.c src/leasexec/execplan.h \
 	src/leasexec/seccomp.c src/leasexec/seccomp.h \
 	src/leasexec/apply.c src/leasexec/apply.h \
 	src/leasexec/supervise.c src/leasexec/supervise.h \
+	src/leasexec/stopguard.c src/leasexec/stopguard.h \
 	src/leasexec/output.c src/leasexec/output.h \
 	src/leasexec/pty.c src/leasexec/pty.h \
 	src/leasexec/auth.c src/leasexec/auth.h \

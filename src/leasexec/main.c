@@ -101,7 +101,8 @@ static void summary(const struct run *r, const struct plan *p, const struct sup 
 		return;
 	}
 	if (s->kill)
-		fprintf(stderr, "leasexec: %s killed: %s\n", r->run_id,
+		fprintf(stderr, "leasexec: %s killed%s: %s\n", r->run_id,
+			s->killed_stopped ? " while stopped" : "",
 			s->kill == KILL_WALL ? "wall-clock limit reached" :
 			s->kill == KILL_EXPIRY ? "the lease expired" :
 			s->kill == KILL_REVOKED ? "the lease was revoked" :

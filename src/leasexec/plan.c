@@ -567,7 +567,8 @@ int plan_compute(struct run *r, struct plan *p)
 	if ((e = plan_namespaces(r, p)) < 0)
 		return e;
 	plan_rlimits(r, p);
-	if ((e = plan_landlock(r, p)) < 0 || (e = plan_seccomp(r, p)) < 0)
+	if ((e = plan_landlock(r, p)) < 0 || (e = xp_plan(r, p)) < 0 ||
+	    (e = plan_seccomp(r, p)) < 0)
 		return e;
 	plan_supervision(r, p);
 	return 0;
@@ -646,5 +647,6 @@ void plan_free(struct plan *p)
 	stg_free(&p->stage);
 	ll_plan_free(&p->ll);
 	sc_plan_free(&p->sc);
+	xp_free(&p->xs);
 	p->envp = p->env_removed = NULL;
 }

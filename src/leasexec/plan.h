@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 
 #include "cgroup.h"
+#include "execplan.h"
 #include "landlock.h"
 #include "leasexec.h"
 #include "ns.h"
@@ -60,6 +61,7 @@ struct plan {
 	struct rlimit rlim[RLIM_NLIMITS];
 	struct ll_plan ll;
 	struct sc_plan sc;
+	struct xp_set xs;           /* what the run may execute (issue 17) */
 	struct layer layer[LAYER__MAX];
 	/* supervision */
 	uint64_t wall_ms;           /* 0: none */

@@ -160,6 +160,7 @@ static void print_human(const struct run *r, const struct plan *p)
 	print_env(p);
 	print_limits(p);
 	printf("  network     %s\n", net_mode_name(p->net));
+	xp_print(&p->xs);
 	if (p->expiry_at_ms) {
 		rfc3339_format(r->lease.expires_at, t);
 		printf("  expiry      the run is killed at %s (lease expiry)\n", t);
@@ -226,6 +227,7 @@ static void print_json(const struct run *r, const struct plan *p)
 	cJSON_AddBoolToObject(o, "pam_session", p->pam_session);
 	cJSON_AddItemToObject(o, "layers", plan_layers_json(p));
 	cJSON_AddItemToObject(o, "root", root_json(p));
+	cJSON_AddItemToObject(o, "exec", xp_json(&p->xs));
 	paths = cJSON_AddArrayToObject(o, "landlock_rules");
 	for (size_t i = 0; i < p->ll.n_rules; i++) {
 		cJSON *rule = cJSON_CreateObject();

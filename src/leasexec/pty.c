@@ -296,18 +296,18 @@ static pid_t stopped_foreground(const struct pty_session *pt)
 	return rp && rp[1] == ' ' && rp[2] == 'T' ? pg : 0;
 }
 
-void pty_check_stopped(struct pty_session *pt)
+pid_t pty_stopped_foreground(struct pty_session *pt)
 {
 	uint64_t now = mono_now_ms();
-	pid_t pg;
 
 	if (pt->tty < 0 || !pt->raw || pt->hup || now - pt->stop_checked < 100)
-		return;
+		return 0;
 	pt->stop_checked = now;
-	if (!(pg = stopped_foreground(pt)))
-		return;
-	pty_restore(pt);
-	kill(getpid(), SIGSTOP); /* the caller's shell sees its job stopped */
+	return stopped_foreground(pt);
+}
+
+void pty_resume(struct pty_session *pt, pid_t pg)
+{
 	/* continued (fg): the terminal is the run's again, and so is the size */
 	go_raw(pt);
 	pty_winch(pt);

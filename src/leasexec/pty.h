@@ -61,11 +61,15 @@ void pty_pollfds(const struct pty_session *pt, struct pollfd pfd[PTY_NFDS]);
 void pty_io(struct pty_session *pt, const struct pollfd pfd[PTY_NFDS]);
 /* SIGWINCH: the caller's window size to the run (the kernel signals its foreground). */
 void pty_winch(struct pty_session *pt);
-/* If the run's foreground stopped (^Z), stop too, like a job of the caller's
- * shell, with its terminal restored; continued, give the run its terminal back
- * and continue it.  Called on SIGCHLD and every PTY_STOP_CHECK_MS at most. */
+/* Has the run's foreground group stopped (^Z)?  Its id, or 0; asks the
+ * kernel at most every 100 ms.  The supervisor then restores the caller's
+ * terminal (pty_restore) and stops too, like a job of the caller's shell
+ * (guarded: supervise.c); continued, pty_resume gives the run its terminal
+ * back and continues the group.  Checked on SIGCHLD and every
+ * PTY_STOP_CHECK_MS at most. */
 #define PTY_STOP_CHECK_MS 250
-void pty_check_stopped(struct pty_session *pt);
+pid_t pty_stopped_foreground(struct pty_session *pt);
+void pty_resume(struct pty_session *pt, pid_t pg);
 /* The run is over: drain the master (at most ms), restore, finish the recording. */
 void pty_finish(struct pty_session *pt, int ms);
 /* The caller's terminal as it was (idempotent; also at exit). */

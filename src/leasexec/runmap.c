@@ -217,6 +217,7 @@ static void summary_from_wire(const struct sn_wire_summary *w, struct runmap_sum
 		.sends_allowed = w->sends_allowed,
 		.sends_denied = w->sends_denied,
 		.lost_events = w->lost_events,
+		.execs_refused = w->execs_refused,
 		.killed = w->kill_reason ? sentinel_kill_name(w->kill_reason) : NULL,
 		.n_top = w->n_top < RUNMAP_TOP ? w->n_top : RUNMAP_TOP,
 	};
@@ -242,6 +243,7 @@ cJSON *runmap_summary_json(const struct runmap_summary *s)
 		return o;
 	jnum(o, "syscalls", s->syscalls);
 	jnum(o, "execs", s->execs);
+	jnum(o, "execs_refused", s->execs_refused);
 	jnum(o, "forks", s->forks);
 	jnum(o, "threads", s->threads);
 	jnum(o, "exits", s->exits);

@@ -70,6 +70,7 @@ struct runmap_summary {
 	uint64_t disk_read, disk_written;    /* bytes that went to/from storage */
 	uint64_t connects_allowed, connects_denied, sends_allowed, sends_denied;
 	uint64_t lost_events;      /* events the sentinel log misses for this run */
+	uint64_t execs_refused;    /* execve/execveat that returned EACCES (exec "listed") */
 	const char *killed;        /* NULL, or why the sentinel killed the run */
 	bool timeline;             /* the daemon wrote runs/RUN-…/timeline.jsonl */
 	size_t n_top;              /* most frequent syscalls, by native number */

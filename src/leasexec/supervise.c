@@ -24,6 +24,7 @@
 #include "init.h"
 #include "paths.h"
 #include "runstate.h"
+#include "stopguard.h"
 #include "supervise.h"
 #include "timeline.h"
 
@@ -224,22 +225,29 @@ int sup_go(struct run *r, struct sup *s)
 	return -1;
 }
 
-static void forward(struct sup *s, int sig)
+static void stop_with_run(struct run *r, struct plan *p, struct sup *s);
+
+static bool is_stop(int sig)
+{
+	return sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+static void forward(struct run *r, struct plan *p, struct sup *s, int sig)
 {
 	/* the run's init passes it on to the command's process group (a stop as a
 	 * stop); we stop too, so the caller's shell sees the job stopped */
 	if (s->pidns) {
 		kill(s->pid, sig);
-		if (sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
-			raise(SIGSTOP);
+		if (is_stop(sig))
+			stop_with_run(r, p, s);
 		return;
 	}
 	/* the run is its own session: its process group id is the child's pid */
 	if (kill(-s->pid, sig) < 0)
 		kill(s->pid, sig);
-	if (sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
+	if (is_stop(sig)) {
 		kill(-s->pid, SIGSTOP);
-		raise(SIGSTOP); /* stop too, so the caller's shell sees the job stopped */
+		stop_with_run(r, p, s); /* so the caller's shell sees the job stopped */
 	}
 }
 
@@ -276,19 +284,19 @@ static void reap(struct sup *s)
 	}
 }
 
-static void on_signals(struct sup *s)
+static void on_signals(struct run *r, struct plan *p, struct sup *s)
 {
 	struct signalfd_siginfo si;
 
 	while (read(s->sigfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGCHLD && s->pty)
-			pty_check_stopped(s->pty);
+			pty_stop(r, p, s);
 		if (si.ssi_signo == SIGCHLD)
 			continue; /* the pidfd tells us of its end */
 		if (si.ssi_signo == SIGWINCH && s->pty)
 			pty_winch(s->pty); /* the kernel signals the run's foreground */
 		else if (s->pid > 0)
-			forward(s, (int)si.ssi_signo);
+			forward(r, p, s, (int)si.ssi_signo);
 	}
 }
 
@@ -366,6 +374,67 @@ static enum kill_reason deadline(const struct plan *p, const struct sup *s, uint
 	return KILL_NONE;
 }
 
+/* The stop guard's view: the same deadlines and state as the loop's. */
+struct guard_ctx {
+	struct run *r;
+	struct plan *p;
+	struct sup *s;
+};
+
+static enum kill_reason guard_check(void *ctx, uint64_t now)
+{
+	struct guard_ctx *g = ctx;
+	enum kill_reason k = deadline(g->p, g->s, now);
+
+	return k != KILL_NONE ? k : check_state(g->r, g->s, true);
+}
+
+static void guard_kill(void *ctx, enum kill_reason why)
+{
+	struct guard_ctx *g = ctx;
+
+	kill_run(g->p, g->s, why);
+}
+
+/*
+ * Job control stopped the run: stop with it, guarded (stopguard.h), so the
+ * wall, expiry, revocation and kill switch still end it.  If the guard
+ * cannot be made the supervisor stays running and the run stays stopped:
+ * the shell then shows the job running, but nothing goes unenforced.
+ */
+static void stop_with_run(struct run *r, struct plan *p, struct sup *s)
+{
+	struct guard_ctx ctx = { r, p, s };
+	const struct sg_ops ops = { guard_check, guard_kill, &ctx };
+	struct stopguard g;
+	enum kill_reason k;
+
+	if (s->kill || sg_start(&g, &ops) < 0)
+		return;
+	raise(SIGSTOP);
+	k = sg_finish(&g);
+	if (k != KILL_NONE && !s->kill) {
+		s->kill = k;
+		s->killed_stopped = true;
+	}
+}
+
+/* ^Z in a pty run: the run's terminal stopped its foreground group.  The
+ * caller's terminal gets its modes back and the supervisor stops, guarded
+ * like any stop; on fg the terminal is the run's again and the group goes
+ * on, unless the guard ended the run meanwhile. */
+static void pty_stop(struct run *r, struct plan *p, struct sup *s)
+{
+	pid_t pg = pty_stopped_foreground(s->pty);
+
+	if (!pg)
+		return;
+	pty_restore(s->pty);
+	stop_with_run(r, p, s);
+	if (!s->kill)
+		pty_resume(s->pty, pg);
+}
+
 enum { PFD_SIG, PFD_PID, PFD_INO, PFD_OUT, PFD_ERR, PFD_SINK_OUT, PFD_SINK_ERR, PFD_PTY,
        PFD_N = PFD_PTY + PTY_NFDS };
 
@@ -437,7 +506,7 @@ void sup_loop(struct run *r, struct plan *p, struct sup *s)
 			break;
 		now = mono_now_ms();
 		if (pfd[PFD_SIG].revents & POLLIN)
-			on_signals(s);
+			on_signals(r, p, s);
 		handle_io(s, pfd);
 		if (pfd[PFD_INO].revents & POLLIN)
 			drain_inotify(s);
@@ -453,7 +522,7 @@ void sup_loop(struct run *r, struct plan *p, struct sup *s)
 		if ((k = deadline(p, s, now)) != KILL_NONE && !s->kill)
 			kill_run(p, s, k);
 		if (s->pty)
-			pty_check_stopped(s->pty); /* ^Z: with a PID namespace no SIGCHLD tells us */
+			pty_stop(r, p, s); /* ^Z: with a PID namespace no SIGCHLD tells us */
 		tl_tick(s->tl, (int64_t)now);
 		reap(s);
 	}

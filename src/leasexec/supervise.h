@@ -47,6 +47,7 @@ struct sup {
 	int status;
 	struct rusage ru;
 	enum kill_reason kill;
+	bool killed_stopped;     /* killed by the stop guard while job control had it stopped */
 	bool leftovers;          /* processes of the run outlived the main one */
 	unsigned orphans_reaped; /* descendants reparented to us and reaped */
 	uint64_t start_ms, end_ms;

@@ -797,10 +797,10 @@ static int copy_signers(const struct verified_body *vb, struct lease *l, struct 
 int lease_from_verified(const struct verified_body *vb, struct lease *l, struct calyx_err *err)
 {
 	static const char *const keys[] = {
-		"assess", "auth", "capture", "caps", "commands", "cwd", "env", "expires_at", "expiry",
-		"hosts", "id", "intent", "issued_at", "issuer", "limits", "max_uses", "network",
-		"not_before", "paths", "profile", "pty", "record_input", "run_as", "subject", "v",
-		NULL,
+		"assess", "auth", "capture", "caps", "commands", "cwd", "env", "exec", "expires_at",
+		"expiry", "hosts", "id", "intent", "issued_at", "issuer", "limits", "max_uses",
+		"network", "not_before", "paths", "profile", "pty", "record_input", "run_as", "subject",
+		"v", NULL,
 	};
 	const cJSON *b = verified_body_json(vb);
 	int r;
@@ -813,6 +813,7 @@ int lease_from_verified(const struct verified_body *vb, struct lease *l, struct 
 	    (r = parse_env(b, l, err)) < 0 || (r = parse_network(b, l, err)) < 0 ||
 	    (r = parse_misc(b, l, err)) < 0 || (r = parse_terminal(b, l, err)) < 0 ||
 	    (r = parse_assess(b, l, err)) < 0 ||
+	    (r = exec_lease_parse(b, &l->exec_mode, err)) < 0 ||
 	    (r = copy_signers(vb, l, err)) < 0) {
 		lease_free(l);
 		return r;

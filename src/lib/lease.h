@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <stdint.h>
 
+#include "execset.h"
 #include "sig.h"
 #include "util.h"
 
@@ -104,6 +105,7 @@ struct lease {
 	enum pty_mode pty;
 	enum auth_method auth;
 	bool record_input; /* keystrokes go into the session recording too */
+	enum exec_mode exec_mode; /* EXEC_UNSET: the policy's default (issue 17) */
 	bool assess_max_set;   /* assess.max given: the lease lowers the policy's ceiling */
 	int assess_max;        /* an enum assess_level (lease.h does not include assess.h) */
 	bool assess_override;  /* assess.override: --override may run above the ceiling */

@@ -9,6 +9,7 @@ src_lib_libcalyx_a_SOURCES = \
 	src/lib/audit.c src/lib/audit.h src/lib/audit_int.h \
 	src/lib/audit_key.c src/lib/audit_rec.c src/lib/audit_verify.c \
 	src/lib/canon.c src/lib/canon.h \
+	src/lib/execset.c src/lib/execset.h \
 	src/lib/fsutil.c src/lib/fsutil.h \
 	src/lib/json.c src/lib/json.h \
 	src/lib/lease.c src/lib/lease.h \

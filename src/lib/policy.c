@@ -538,7 +538,7 @@ static int parse_top(const cJSON *root, struct policy *p, struct calyx_err *err)
 {
 	static const char *const keys[] = {
 		"allow_wildcard_hosts", "approvals", "assess", "audit", "auth", "auth_timeout",
-		"base_paths", "caps", "clock_skew", "commit", "default_profile", "env_never",
+		"base_paths", "caps", "clock_skew", "commit", "default_profile", "env_never", "exec",
 		"group_source", "hosts", "invokers", "layers", "max_lifetime", "network_modes",
 		"never_commands", "never_grant", "never_writable", "pam_session", "private_tmp",
 		"profiles", "record_input", "retention", "run_as", "seccomp", "sentinel",
@@ -586,7 +586,8 @@ int policy_parse(const char *text, size_t len, struct policy *p, struct calyx_er
 	    (r = parse_housekeeping(doc.root, p, err)) < 0 ||
 	    (r = parse_interactive(doc.root, p, err)) < 0 ||
 	    (r = parse_stage(doc.root, p, err)) < 0 ||
-	    (r = assess_policy_parse(json_member(doc.root, "assess"), &p->assess, err)) < 0)
+	    (r = assess_policy_parse(json_member(doc.root, "assess"), &p->assess, err)) < 0 ||
+	    (r = exec_policy_parse(doc.root, &p->exec, err)) < 0)
 		policy_free(p);
 	json_doc_free(&doc);
 	return r < 0 ? r : 0;
@@ -995,6 +996,17 @@ static int check_approvals(const struct policy *p, const struct lease *l, struct
 	return 1;
 }
 
+/* exec: "any" where the policy requires "listed" (issue 17). */
+static int check_exec(const struct policy *p, const struct lease *l, struct decision *d)
+{
+	const char *clause = NULL;
+
+	if (exec_decide(&p->exec, l->exec_mode, run_as_is_root(l), &d->exec, &clause) < 0)
+		return deny(d, clause, "%s asks exec \"any\"; the policy requires \"listed\"%s",
+			    l->id, p->exec.require == EXEC_REQ_RUN_AS_ROOT ? " for run_as root" : "");
+	return 1;
+}
+
 int policy_check_lease(const struct policy *p, const struct lease *l, bool approvals,
 		       struct decision *d)
 {
@@ -1005,7 +1017,7 @@ int policy_check_lease(const struct policy *p, const struct lease *l, bool appro
 	if ((r = check_lifetime_hosts(p, l, d)) <= 0 || (r = check_identity(p, l, d)) <= 0 ||
 	    (r = check_paths(p, l, d)) <= 0 || (r = check_stage(p, l, d)) <= 0 ||
 	    (r = check_limits(p, l, d)) <= 0 ||
-	    (r = check_assess(p, l, d)) <= 0)
+	    (r = check_assess(p, l, d)) <= 0 || (r = check_exec(p, l, d)) <= 0)
 		return 0;
 	if (approvals && check_approvals(p, l, d) <= 0)
 		return 0;

@@ -122,6 +122,7 @@ struct policy {
 	char **commit_by;         /* who may commit or roll back: "root", "subject", user names */
 	int64_t commit_signatures; /* trusted keys that must sign a commit (--key) */
 	char **commit_roles;      /* the roles those keys must have; empty: any */
+	struct exec_policy exec;     /* what runs may execute (issue 17) */
 };
 
 int policy_parse(const char *text, size_t len, struct policy *ret, struct calyx_err *err);
@@ -169,6 +170,7 @@ struct decision {
 	struct limits eff;         /* effective limits: lease within profile */
 	const struct profile *profile;
 	bool auth_pam;             /* the caller must authenticate through PAM first */
+	enum exec_mode exec;       /* EXEC_ANY or EXEC_LISTED (issue 17) */
 };
 
 /*

@@ -27,10 +27,10 @@
 #include "paths.h"
 #include "sentinel.skel.h"
 
-enum { HOOK_SYS_ENTER, HOOK_FORK, HOOK_EXEC, HOOK_EXIT, HOOK__MAX };
+enum { HOOK_SYS_ENTER, HOOK_FORK, HOOK_EXEC, HOOK_EXIT, HOOK_EXEC_REFUSED, HOOK__MAX };
 
 static const char *const hook_pin[HOOK__MAX] = {
-	"link_sys_enter", "link_fork", "link_exec", "link_exit",
+	"link_sys_enter", "link_fork", "link_exec", "link_exit", "link_exec_refused",
 };
 
 struct sn_bpf {
@@ -54,6 +54,8 @@ static struct bpf_program *hook_prog(struct sn_bpf *b, int h)
 		return b->skel->progs.sn_fork;
 	case HOOK_EXEC:
 		return b->skel->progs.sn_exec;
+	case HOOK_EXEC_REFUSED:
+		return b->skel->progs.sn_exec_refused;
 	default:
 		return b->skel->progs.sn_exit;
 	}

@@ -79,8 +79,9 @@ static int on_event(void *ctx, void *data, size_t n)
 		[SN_EV_EXEC] = sizeof(struct sentinel_ev_exec),
 		[SN_EV_EXIT] = sizeof(struct sentinel_ev_exit),
 		[SN_EV_NET] = sizeof(struct sentinel_ev_net),
+		[SN_EV_EXEC_REFUSED] = sizeof(struct sentinel_ev_exec_refused),
 	};
-	static const char *const names[] = { "?", "fork", "exec", "exit", "net" };
+	static const char *const names[] = { "?", "fork", "exec", "exit", "net", "exec_refused" };
 	struct run *r;
 	cJSON *o;
 
@@ -104,6 +105,13 @@ static int on_event(void *ctx, void *data, size_t n)
 	case SN_EV_EXIT:
 		ev_exit(o, data);
 		break;
+	case SN_EV_EXEC_REFUSED: {
+		const struct sentinel_ev_exec_refused *e = data;
+
+		add_str(o, "path", e->path, sizeof(e->path));
+		cJSON_AddStringToObject(o, "error", "EACCES");
+		break;
+	}
 	case SN_EV_NET: {
 		const struct sentinel_ev_net *e = data;
 

@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #define SN_PROTO_MAGIC 0x53584c43U /* "CLXS" */
-#define SN_PROTO_VERSION 2
+#define SN_PROTO_VERSION 3
 #define SN_SOCKET_NAME "sentinel.sock"
 #define SN_PROTO_MAX_RULES 64
 #define SN_PROTO_ID_LEN 48
@@ -62,6 +62,7 @@ struct sn_wire_summary {
 	uint64_t bytes_read, bytes_written, disk_read, disk_written;
 	uint64_t connects_allowed, connects_denied, sends_allowed, sends_denied;
 	uint64_t lost_events;
+	uint64_t execs_refused;
 	uint32_t kill_reason; /* enum sentinel_kill */
 	uint32_t n_top;
 	struct {

@@ -451,6 +451,7 @@ static void summary_fill(const struct run *r, const struct run_counts *c,
 	w->sends_allowed = st->sends_allowed;
 	w->sends_denied = st->sends_denied;
 	w->lost_events = st->lost;
+	w->execs_refused = st->execs_refused;
 	w->kill_reason = r->cfg.kill_reason;
 	top_syscalls(c, w);
 }
@@ -479,6 +480,7 @@ static void log_end(struct sentinel *s, const struct run *r, const char *how,
 	cJSON_AddStringToObject(o, "how", how);
 	jnum(o, "syscalls", w->syscalls);
 	jnum(o, "execs", w->execs);
+	jnum(o, "execs_refused", w->execs_refused);
 	jnum(o, "forks", w->forks);
 	jnum(o, "threads", w->threads);
 	jnum(o, "exits", w->exits);

@@ -18,7 +18,8 @@ INTEGRATION_TESTS = \
 	tests/integration/auth.sh \
 	tests/integration/assess.sh \
 	tests/integration/shares.sh \
-	tests/integration/stage.sh
+	tests/integration/stage.sh \
+	tests/integration/exec.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/common.sh tests/integration/run-all.sh \
 	tests/integration/tmux.sh

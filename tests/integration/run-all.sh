@@ -10,7 +10,7 @@ set -u
 : "${CALYX_TEST_DATA:=$CALYX_SRCDIR/tests/data}"
 export CALYX_SRCDIR CALYX_BUILDDIR CALYX_TESTROOT CALYX_TEST_DATA
 failed=0
-for t in basic deny sandbox root limits supervise kernel prune failclosed pty auth stage; do
+for t in basic deny sandbox root limits supervise kernel prune failclosed pty auth stage exec; do
 	echo "# tests/integration/$t.sh"
 	sh "$CALYX_SRCDIR/tests/integration/$t.sh" || failed=1
 done

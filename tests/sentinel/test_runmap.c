@@ -39,8 +39,8 @@ END_TEST
 START_TEST(attributed_summary)
 {
 	struct runmap_summary s = {
-		.attributed = true, .syscalls = 1234, .execs = 3, .forks = 2, .exits = 3,
-		.bytes_written = 4096, .connects_denied = 1, .lost_events = 0,
+		.attributed = true, .syscalls = 1234, .execs = 3, .execs_refused = 2, .forks = 2,
+		.exits = 3, .bytes_written = 4096, .connects_denied = 1, .lost_events = 0,
 		.killed = "net_denied", .n_top = 2,
 		.top = { { .nr = 0, .count = 600 }, { .nr = 59, .count = 3 } },
 	};
@@ -48,7 +48,7 @@ START_TEST(attributed_summary)
 
 	ck_assert_str_eq(j, "{\"attributed\":true,\"bytes_read\":0,\"bytes_written\":4096,"
 			    "\"connects_allowed\":0,\"connects_denied\":1,\"disk_read\":0,"
-			    "\"disk_written\":0,\"execs\":3,\"exits\":3,\"forks\":2,"
+			    "\"disk_written\":0,\"execs\":3,\"execs_refused\":2,\"exits\":3,\"forks\":2,"
 			    "\"killed\":\"net_denied\",\"lost_events\":0,\"sends_allowed\":0,"
 			    "\"sends_denied\":0,\"syscalls\":1234,\"threads\":0,"
 			    "\"top_syscalls\":[{\"count\":600,\"nr\":0},{\"count\":3,\"nr\":59}]}");

@@ -36,7 +36,9 @@ UNIT_TESTS = \
 	tests/unit/test_assess \
 	tests/unit/test_shares \
 	tests/unit/test_timeline \
-	tests/unit/test_stage
+	tests/unit/test_stage \
+	tests/unit/test_execset \
+	tests/unit/test_llexec
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 
@@ -106,6 +108,15 @@ tests_unit_test_shares_SOURCES = tests/unit/test_shares.c
 tests_unit_test_shares_CFLAGS = $(CK_CFLAGS)
 tests_unit_test_shares_LDADD = $(CK_LIBS)
 
+tests_unit_test_execset_SOURCES = tests/unit/test_execset.c
+tests_unit_test_execset_CFLAGS = $(CK_CFLAGS)
+tests_unit_test_execset_LDADD = $(CK_LIBS)
+
+tests_unit_test_llexec_SOURCES = tests/unit/test_llexec.c src/leasexec/landlock.c \
+	src/leasexec/landlock.h
+tests_unit_test_llexec_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/leasexec
+tests_unit_test_llexec_CFLAGS = $(CK_CFLAGS)
+tests_unit_test_llexec_LDADD = $(CK_LIBS)
 tests_unit_test_timeline_SOURCES = tests/unit/test_timeline.c
 tests_unit_test_timeline_CFLAGS = $(CK_CFLAGS)
 tests_unit_test_timeline_LDADD = $(CK_LIBS)
