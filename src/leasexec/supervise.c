@@ -226,6 +226,7 @@ int sup_go(struct run *r, struct sup *s)
 }
 
 static void stop_with_run(struct run *r, struct plan *p, struct sup *s);
+static void pty_stop(struct run *r, struct plan *p, struct sup *s);
 
 static bool is_stop(int sig)
 {
