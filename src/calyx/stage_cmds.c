@@ -428,6 +428,12 @@ static size_t check_all(struct srun *s, const int *roots, int dir, bool force, s
 			}
 			if (same_path_before(d, k, dir))
 				continue;
+			if (dir > 0 && e->lower_moved && !force) {
+				refuse_line(d->root, e->path, "conflict: the real tree changed while "
+					    "the run ran", &bad);
+				(*conflicts)++;
+				continue;
+			}
 			if ((r = classify(roots[i], e, dir, &c)) < 0) {
 				refuse_line(d->root, e->path, strerror(-r), &bad);
 				continue;

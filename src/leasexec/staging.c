@@ -98,6 +98,7 @@ int stg_prepare(struct run *r, struct plan *p)
 	int e;
 	long mnt;
 
+	clock_gettime(CLOCK_REALTIME_COARSE, &p->stage.t0); /* as file times are kept */
 	if (!p->stage.n)
 		return 0;
 	snprintf(size, sizeof(size), "%llu", (unsigned long long)p->stage.limit);
@@ -160,6 +161,24 @@ static int copy_one(int up, int dst, const struct stage_entry *e, gid_t gid, uin
 	return strcmp(sha, e->new.sha256) == 0 ? 0 : -ESTALE;
 }
 
+/* The run's view of the real tree is the tree as it is, not a snapshot: a
+ * real file changed while the run ran is marked, so a commit refuses it
+ * rather than take its state at the run's end for the one the run saw. */
+static void mark_moved(int low, struct stage_dir *d, const struct timespec *t0)
+{
+	struct stat st;
+
+	for (size_t i = 0; low >= 0 && i < d->n; i++) {
+		struct stage_entry *e = &d->e[i];
+
+		if (e->old.type == ST_NONE || e->old.type == ST_DIR ||
+		    fstatat(low, e->path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		e->lower_moved = st.st_ctim.tv_sec > t0->tv_sec ||
+				 (st.st_ctim.tv_sec == t0->tv_sec && st.st_ctim.tv_nsec >= t0->tv_nsec);
+	}
+}
+
 static int collect_dir(struct run *r, struct plan *p, size_t n, struct stage_dir *d, int top)
 {
 	const struct ns_mount *m = overlay_of(p, n);
@@ -176,6 +195,7 @@ static int collect_dir(struct run *r, struct plan *p, size_t n, struct stage_dir
 	low = openat(m->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if ((e = stage_scan(up, low, m->target, d, &r->err)) < 0)
 		return e;
+	mark_moved(low, d, &p->stage.t0);
 	snprintf(name, sizeof(name), "%zu", n);
 	if (mkdirat(top, name, 0750) < 0 || fchownat(top, name, 0, r->caller.gid, 0) < 0)
 		return err_set(&r->err, errno, name, "cannot make the stage directory: %s",

@@ -21,6 +21,7 @@ struct stg_plan {
 	int fs;         /* the detached stage tmpfs (fsmount), or -1 */
 	size_t n;       /* staged directories */
 	uint64_t limit; /* bytes, the tmpfs's size */
+	struct timespec t0; /* before the run could write: a real file changed after is "moved" */
 	/* after the run */
 	bool recorded;
 	char digest[65];

@@ -485,6 +485,8 @@ cJSON *stage_manifest_json(const struct stage_manifest *m)
 				cJSON_AddItemToObject(x, "new", obj_json(&e->new));
 			if (e->old.type != ST_NONE)
 				cJSON_AddItemToObject(x, "old", obj_json(&e->old));
+			if (e->lower_moved)
+				cJSON_AddTrueToObject(x, "lower_changed_during_run");
 			cJSON_AddItemToArray(ents, x);
 		}
 		cJSON_AddItemToArray(dirs, o);
@@ -552,7 +554,8 @@ static bool rel_ok(const char *p)
 static int entry_parse(const cJSON *x, const char *where, struct stage_entry *e,
 		       struct calyx_err *err)
 {
-	static const char *const keys[] = { "from", "kind", "new", "old", "path", NULL };
+	static const char *const keys[] = { "from", "kind", "lower_changed_during_run", "new",
+					    "old", "path", NULL };
 	const char *path = NULL, *kind = NULL, *from = NULL;
 	const cJSON *nw = json_member(x, "new"), *old = json_member(x, "old");
 	int r, k;
@@ -560,7 +563,9 @@ static int entry_parse(const cJSON *x, const char *where, struct stage_entry *e,
 	if ((r = json_check_object(x, keys, where, err)) < 0 ||
 	    (r = json_get_string(x, "path", true, where, &path, err)) < 0 ||
 	    (r = json_get_string(x, "kind", true, where, &kind, err)) < 0 ||
-	    (r = json_get_string(x, "from", false, where, &from, err)) < 0)
+	    (r = json_get_string(x, "from", false, where, &from, err)) < 0 ||
+	    (r = json_get_bool(x, "lower_changed_during_run", false, where, &e->lower_moved,
+			       err)) < 0)
 		return r;
 	if (!rel_ok(path) || (from && !rel_ok(from)))
 		return err_set(err, EINVAL, where, "\"%s\" is not a relative normal path", path);

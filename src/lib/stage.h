@@ -55,6 +55,10 @@ struct stage_entry {
 	char *from; /* SK_RENAMED */
 	struct stage_obj new; /* not for SK_DELETED */
 	struct stage_obj old; /* SK_MODIFIED, SK_DELETED, SK_METADATA; ST_NONE for added */
+	/* The real path (not a directory) changed while the run ran (its ctime is
+	 * after the run's start), or appeared then: old is what was there at the
+	 * run's end, not at its start, so a commit refuses it as a conflict. */
+	bool lower_moved;
 };
 
 struct stage_dir {

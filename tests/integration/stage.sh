@@ -135,6 +135,25 @@ ok "... CONFLICT is audited" test "$(audit_count stage_event.CONFLICT)" -ge 1
 out=$("$CALYX" run discard "$RUN2")
 ok "discard removes the upper layer ($out)" test ! -e "$RUNS/$RUN2/stage/0/upper"
 expect_denied "... after which commit is refused" "discarded" "$CALYX" run commit "$RUN2"
+# the real file changes while the run runs, before the run writes it: what the
+# manifest saw at the run's end is not what the run saw, a conflict too
+make_app
+srun "$ID" "sleep 4.25; printf 'staged\n' > $APP/src/main.c" >"$WORK/run3.id" &
+wait_for $((100 * ${CALYX_TIME_SCALE:-1})) pgrep -x -f "sleep 4.25" >/dev/null ||
+	diag "the staged run did not start"
+printf 'changed meanwhile\n' >"$APP/src/main.c"
+wait $!
+RUN3=$(cat "$WORK/run3.id")
+ok "the manifest marks a real file changed while the run ran" \
+	sh -c "jq -e '[.dirs[].entries[] | select(.path == \"src/main.c\") | .lower_changed_during_run] == [true]' '$RUNS/$RUN3/stage/manifest.json' >/dev/null"
+expect_denied "... and commit refuses it as a conflict" \
+	"$APP/src/main.c: conflict: the real tree changed while the run ran" "$CALYX" run commit "$RUN3"
+ok "... nothing was applied" test "$(cat "$APP/src/main.c")" = "changed meanwhile"
+RUN4=$(srun "$ID" "printf 'staged\n' > $APP/conf/app.conf")
+ok "a file nobody touched during the run is not marked" \
+	sh -c "jq -e '[.dirs[].entries[] | .lower_changed_during_run // false] | all | not' '$RUNS/$RUN4/stage/manifest.json' >/dev/null"
+"$CALYX" -q run discard "$RUN3" >/dev/null 2>&1
+"$CALYX" -q run discard "$RUN4" >/dev/null 2>&1
 
 # --- what a commit never applies -----------------------------------------------------------
 make_app
