@@ -31,6 +31,7 @@
 
 #include "auth.h"
 #include "paths.h"
+#include "request.h"
 
 #define AUTH_SERVICE "leasexec"
 #define PROMPT_TIMEOUT_MS (5 * 60 * 1000)
@@ -231,18 +232,6 @@ static int start(const char *user, struct pam_conv *conv, const struct run *r, p
 	return PAM_SUCCESS;
 }
 
-_printf_(3, 4) static int refuse(struct run *r, const char *clause, const char *fmt, ...)
-{
-	va_list ap;
-
-	r->dec.allow = false;
-	str_copy(r->dec.clause, sizeof(r->dec.clause), clause);
-	va_start(ap, fmt);
-	vsnprintf(r->dec.reason, sizeof(r->dec.reason), fmt, ap);
-	va_end(ap);
-	str_one_line(r->dec.reason);
-	return -EPERM;
-}
 
 /* ---- timestamps ----------------------------------------------------------- */
 
@@ -338,15 +327,15 @@ static int outcome(struct run *r, pam_handle_t *h, int rc, const struct conv_ctx
 	if (rc == PAM_SUCCESS)
 		return 0;
 	if (c->no_tty) {
-		refuse(r, "auth", "%s asks %s to authenticate (PAM service %s), but there is no "
+		run_refuse(r, "auth", "%s asks %s to authenticate (PAM service %s), but there is no "
 		       "terminal to ask on", r->lease.id, r->caller.user, AUTH_SERVICE);
 		str_copy(r->dec.hint, sizeof(r->dec.hint), "run leasexec from a terminal");
 		return -EPERM;
 	}
 	if (c->aborted)
-		return refuse(r, "auth", "authentication of %s for %s was aborted", r->caller.user,
+		return run_refuse(r, "auth", "authentication of %s for %s was aborted", r->caller.user,
 			      r->lease.id);
-	return refuse(r, "auth", "PAM authentication of %s for %s failed: %s", r->caller.user,
+	return run_refuse(r, "auth", "PAM authentication of %s for %s failed: %s", r->caller.user,
 		      r->lease.id, pam.strerror(h, rc));
 }
 
@@ -424,7 +413,7 @@ int auth_session_open(struct run *r, struct plan *p)
 	rc = pam.open_session(h, PAM_SILENT);
 	take_limits(p, before);
 	if (rc != PAM_SUCCESS) {
-		refuse(r, "auth.session", "PAM refused a session for %s (service %s): %s", p->run_as,
+		run_refuse(r, "auth.session", "PAM refused a session for %s (service %s): %s", p->run_as,
 		       AUTH_SERVICE, pam.strerror(h, rc));
 		pam.end(h, rc);
 		return -EPERM;

@@ -37,8 +37,7 @@ static int fail(struct run *r, enum stage s, int code)
 	return code < 0 ? code : -code;
 }
 
-/* A refusal: the clause and reason go to the caller and the audit log. */
-_printf_(3, 4) static int refuse(struct run *r, const char *clause, const char *fmt, ...)
+int run_refuse(struct run *r, const char *clause, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -47,6 +46,7 @@ _printf_(3, 4) static int refuse(struct run *r, const char *clause, const char *
 	va_start(ap, fmt);
 	vsnprintf(r->dec.reason, sizeof(r->dec.reason), fmt, ap);
 	va_end(ap);
+	str_one_line(r->dec.reason);
 	return -EPERM;
 }
 
@@ -105,7 +105,7 @@ int request_load(struct run *r)
 	e = read_lease_bytes(r, &doc);
 	if (e < 0) {
 		r->stage = STAGE_LOAD;
-		return refuse(r, "lease", "%s%s%s", r->err.where, r->err.where[0] ? ": " : "",
+		return run_refuse(r, "lease", "%s%s%s", r->err.where, r->err.where[0] ? ": " : "",
 			      r->err.msg);
 	}
 	if ((e = clock_read(r)) < 0)
@@ -115,12 +115,12 @@ int request_load(struct run *r)
 		e = lease_from_verified(r->vb, &r->lease, &r->err);
 	if (e < 0) {
 		r->stage = STAGE_VERIFY;
-		return refuse(r, r->err.where[0] ? r->err.where : "lease", "%s", r->err.msg);
+		return run_refuse(r, r->err.where[0] ? r->err.where : "lease", "%s", r->err.msg);
 	}
 	r->lease_ok = true;
 	str_copy(r->lease_id, sizeof(r->lease_id), r->lease.id);
 	if (r->cli.lease_id && strcmp(r->cli.lease_id, r->lease.id) != 0)
-		return refuse(r, "lease.id", "the store file %s holds lease %s", r->cli.lease_id,
+		return run_refuse(r, "lease.id", "the store file %s holds lease %s", r->cli.lease_id,
 			      r->lease.id);
 	return 0;
 }
@@ -235,14 +235,14 @@ static int check_not_subject_writable(struct run *r, const struct stat *st)
 	struct stat ds;
 
 	if (writable_by(st, r->caller.uid))
-		return refuse(r, "lease.commands.sha256", "%s runs %s as %s, but %s can modify it; "
+		return run_refuse(r, "lease.commands.sha256", "%s runs %s as %s, but %s can modify it; "
 			      "such a command must be pinned by sha256", r->lease.id, r->dec.cmd_path,
 			      r->lease.run_as_user, r->caller.user);
 	str_copy(dir, sizeof(dir), r->dec.cmd_path);
 	for (char *s = strrchr(dir, '/'); s; s = strrchr(dir, '/')) {
 		*s = '\0';
 		if (stat(dir[0] ? dir : "/", &ds) == 0 && writable_by(&ds, r->caller.uid))
-			return refuse(r, "lease.commands.sha256", "%s runs %s as %s, but %s can "
+			return run_refuse(r, "lease.commands.sha256", "%s runs %s as %s, but %s can "
 				      "replace it (directory %s); such a command must be pinned by "
 				      "sha256", r->lease.id, r->dec.cmd_path, r->lease.run_as_user,
 				      r->caller.user, dir[0] ? dir : "/");
@@ -266,7 +266,7 @@ static int check_pin(struct run *r, const struct lease_cmd *cmd)
 		return 0;
 	sig_hex(cmd->sha256, sizeof(h), want);
 	sig_hex(h, sizeof(h), got);
-	return refuse(r, "lease.commands.sha256", "%s pins %s to sha256 %.16s…, the file has "
+	return run_refuse(r, "lease.commands.sha256", "%s pins %s to sha256 %.16s…, the file has "
 		      "%.16s…", r->lease.id, r->dec.cmd_path, want, got);
 }
 
@@ -301,7 +301,7 @@ int request_take_use(struct run *r)
 	int e = rs_use_take(calyx_paths.uses, r->lease.id, r->lease.max_uses, &r->use, &r->err);
 
 	if (e == -EDQUOT)
-		return refuse(r, "lease.max_uses", "%s has been used %" PRId64 " of %" PRId64
+		return run_refuse(r, "lease.max_uses", "%s has been used %" PRId64 " of %" PRId64
 			      " times", r->lease.id, r->use, r->lease.max_uses);
 	return e < 0 ? fail(r, STAGE_STATE, e) : 0;
 }

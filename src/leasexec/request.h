@@ -9,6 +9,9 @@
 
 #include "leasexec.h"
 
+/* A refusal: the clause and the reason (one line) go to the caller and the
+ * audit log; returns -EPERM. */
+_printf_(3, 4) int run_refuse(struct run *r, const char *clause, const char *fmt, ...);
 int request_config(struct run *r);
 int request_load(struct run *r);
 int request_decide(struct run *r);
