@@ -32,7 +32,7 @@ if [ "${CALYX_QUICKSTART_NO_DEPS:-}" != 1 ]; then
 		libseccomp-dev libbpf-dev libpam0g-dev check clang llvm bpftool jq util-linux \
 		bsdutils procps psmisc iproute2 curl python3 python3-jsonschema logrotate \
 		man-db groff-base \
-		shellcheck python3-bandit chromium tmux asciinema
+		shellcheck python3-bandit chromium tmux asciinema strace git
 fi
 
 step "building in $B"

@@ -27,6 +27,12 @@ need python3 python3
 need shellcheck shellcheck
 need bandit python3-bandit
 need chromium chromium
+need tmux tmux
+need asciinema asciinema
+need strace strace
+need git git
+need make make
+need cc gcc
 ok "python3 has jsonschema >= 4 (apt-get install python3-jsonschema)" \
 	python3 -c 'import jsonschema, sys; sys.exit(int(jsonschema.__version__.split(".")[0]) < 4)'
 [ "$TAP_FAILED" -eq 0 ] || diag "install what is missing above (contrib/quickstart.sh does), then run make check again"
