@@ -156,6 +156,7 @@ static int complete(const struct plan *p, const struct sup *s, cJSON *o)
 	tl_init(m, NULL, 0, 0);
 	end_marks(m, p, s, (int64_t)(s->end_ms - s->start_ms));
 	e = tl_format_marks(m, &b);
+	tl_free(m); /* the marks */
 	free(m);
 	snprintf(path, sizeof(path), "%s/timeline.jsonl", p->run_dir);
 	fd = open(path, O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC);

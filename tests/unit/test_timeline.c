@@ -251,6 +251,9 @@ START_TEST(marks_are_bounded)
 		tl_mark(&t, i, "kill", "%d", i);
 	ck_assert_uint_eq(t.n_marks, TL_MAX_MARKS);
 	ck_assert_uint_eq(t.marks_dropped, 10);
+	tl_free(&t);
+	ck_assert_ptr_null(t.m);
+	ck_assert_uint_eq(t.n_marks, 0);
 }
 END_TEST
 
