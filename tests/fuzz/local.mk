@@ -14,7 +14,8 @@ FUZZ_CPPFLAGS = -I$(top_srcdir)/src/lib -I$(top_builddir)/src/lib -I$(top_buildd
 FUZZ_LIB_SOURCES = src/lib/util.c src/lib/json.c src/lib/canon.c src/lib/sig.c \
 	src/lib/trust.c src/lib/fsutil.c src/lib/lease.c src/lib/policy.c \
 	src/lib/assess.c src/lib/assess_secrets.c src/lib/assess_danger.c \
-	src/lib/assess_policy.c src/lib/assess_run.c src/lib/assess_ext.c
+	src/lib/assess_policy.c src/lib/assess_run.c src/lib/assess_ext.c \
+	src/lib/execset.c
 
 noinst_PROGRAMS += tests/fuzz/fuzz_json tests/fuzz/fuzz_lease tests/fuzz/fuzz_assess
 
