@@ -312,6 +312,10 @@ void pty_resume(struct pty_session *pt, pid_t pg)
 	go_raw(pt);
 	pty_winch(pt);
 	kill(-pg, SIGCONT);
+	/* a woken task may still read as stopped for a moment (the wakeup can be
+	 * queued to another CPU): do not take that for a new ^Z; the stop guard's
+	 * exit (SIGCHLD) asks right away otherwise */
+	pt->stop_checked = mono_now_ms();
 }
 
 void pty_finish(struct pty_session *pt, int ms)
