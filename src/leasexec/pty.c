@@ -300,10 +300,21 @@ pid_t pty_stopped_foreground(struct pty_session *pt)
 {
 	uint64_t now = mono_now_ms();
 
+	pid_t pg;
+
 	if (pt->tty < 0 || !pt->raw || pt->hup || now - pt->stop_checked < 100)
 		return 0;
 	pt->stop_checked = now;
-	return stopped_foreground(pt);
+	pg = stopped_foreground(pt);
+	/* The group fg continued, still (or again) stopped within a second: the
+	 * continue has not taken (seen now and then right after fg, cause not yet
+	 * found): continue it again rather than stop the caller's job a second
+	 * time.  A real ^Z within that second is undone too: press it again. */
+	if (pg && pg == pt->resumed_pg && now - pt->resumed_at < 1000) {
+		kill(-pg, SIGCONT);
+		return 0;
+	}
+	return pg;
 }
 
 void pty_resume(struct pty_session *pt, pid_t pg)
@@ -315,7 +326,8 @@ void pty_resume(struct pty_session *pt, pid_t pg)
 	/* a woken task may still read as stopped for a moment (the wakeup can be
 	 * queued to another CPU): do not take that for a new ^Z; the stop guard's
 	 * exit (SIGCHLD) asks right away otherwise */
-	pt->stop_checked = mono_now_ms();
+	pt->stop_checked = pt->resumed_at = mono_now_ms();
+	pt->resumed_pg = pg;
 }
 
 void pty_finish(struct pty_session *pt, int ms)

@@ -31,6 +31,8 @@ struct pty_session {
 	bool hup;                /* every slave fd is closed: the master reads EIO */
 	struct termios saved;    /* the caller's modes, restored on every way out */
 	uint64_t stop_checked;   /* monotonic ms of the last look for a stopped run */
+	uint64_t resumed_at;     /* monotonic ms of the last fg (pty_resume), or 0 */
+	pid_t resumed_pg;        /* the group it continued */
 	unsigned cols, rows;
 	char in[PTY_IN_BUF];     /* bytes for the master that it could not take yet */
 	size_t in_len;

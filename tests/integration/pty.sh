@@ -103,7 +103,8 @@ ok "... and the caller's terminal modes are identical" modes_same
 DRAW='clear; printf "\033[1;31mred\033[0m plain\n"; printf "\033[5;20Hat 5,20"; printf "\033[8;1H"; seq 3; printf "done"; sleep 3'
 term_clear
 term_type '$LX -q -t -l '"$L"' -- bash -c '"'$DRAW'"
-term_wait done 50
+# the run's "done", at a line's start: the typed command line holds the word too
+term_wait '^done' $((50 * ${CALYX_TIME_SCALE:-1}))
 sleep 0.3
 live=$(tx capture-pane -e -p -t t)
 term_wait 'PROMPT\$ *$' 60
