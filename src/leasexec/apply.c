@@ -82,6 +82,21 @@ static void restore_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+/* Until setsid() we were in the caller's job, and the terminal's signals to
+ * it (a ^Z, a ^C typed while the run starts) reached us as well as the
+ * supervisor, which passes its own copy on once the command runs.  Ours are
+ * duplicates: kept, a ^Z would stop the command before its exec.  They are
+ * pending (the supervisor's mask is ours): take them. */
+static void drop_job_signals(void)
+{
+	const struct timespec now = { 0, 0 };
+	sigset_t pend;
+
+	while (sigpending(&pend) == 0 && !sigisemptyset(&pend) &&
+	       sigtimedwait(&pend, NULL, &now) > 0)
+		;
+}
+
 static int exec_fd(const struct plan *p, struct calyx_err *err)
 {
 	/* a script's interpreter opens /dev/fd/N: that fd must survive exec */
@@ -149,6 +164,7 @@ _Noreturn void apply_child(const struct plan *p, const struct child_io *io)
 		err_set(&err, errno, "setsid", "%s", strerror(errno));
 		child_fail(io, STAGE_SETSID, &err);
 	}
+	drop_job_signals();
 	/* 4b. --pty: the run's own terminal becomes the controlling terminal of the new
 	 *     session (only a session leader without one can acquire it) and fds 0-2 */
 	if (io->pty_fd >= 0 && pty_child_attach(io->pty_fd, &err) < 0)

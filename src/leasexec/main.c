@@ -71,6 +71,8 @@ static int failed(struct run *r, int code)
 
 static int exec_failure_code(int e)
 {
+	if (e == -ETIMEDOUT)
+		return EXIT_TIMEOUT; /* its wall limit or the lease's expiry came first */
 	if (e == -ENOENT)
 		return EXIT_NOTFOUND;
 	if (e == -EACCES || e == -ENOEXEC || e == -EPERM || e == -ETXTBSY || e == -EISDIR)
@@ -181,7 +183,7 @@ static int launch(struct run *r, struct plan *p)
 		art_discard(p); /* nothing ran: the FAILED record says why */
 		return failed(r, EXIT_FAILED);
 	}
-	if (sup_go(r, &s) < 0) {
+	if (sup_go(r, p, &s) < 0) {
 		waitpid(s.pid, &s.status, 0);
 		s.end_ms = mono_now_ms();
 		clock_gettime(CLOCK_REALTIME, &s.end_rt);

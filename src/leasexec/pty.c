@@ -277,16 +277,26 @@ void pty_winch(struct pty_session *pt)
 	cast_resize(&pt->cast, mono_now_ms(), pt->cols, pt->rows);
 }
 
+pid_t pty_foreground(const struct pty_session *pt)
+{
+	pid_t pg = 0;
+
+	/* TIOCGPGRP answers in our PID namespace */
+	if (pt->master < 0 || ioctl(pt->master, TIOCGPGRP, &pg) < 0 || pg <= 0)
+		return 0;
+	return pg;
+}
+
 /* Is the terminal's foreground group (the run's command) stopped?  Its
- * leader's state in our /proc: TIOCGPGRP answers in our PID namespace. */
+ * leader's state in our /proc. */
 static pid_t stopped_foreground(const struct pty_session *pt)
 {
 	char path[64], st[512], *rp;
 	_cleanup_close_ int fd = -1;
-	pid_t pg = 0;
+	pid_t pg = pty_foreground(pt);
 	ssize_t n;
 
-	if (ioctl(pt->master, TIOCGPGRP, &pg) < 0 || pg <= 0)
+	if (!pg)
 		return 0;
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pg);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || (n = read(fd, st, sizeof(st) - 1)) <= 0)
@@ -306,10 +316,11 @@ pid_t pty_stopped_foreground(struct pty_session *pt)
 		return 0;
 	pt->stop_checked = now;
 	pg = stopped_foreground(pt);
-	/* The group fg continued, still (or again) stopped within a second: the
-	 * continue has not taken (seen now and then right after fg, cause not yet
-	 * found): continue it again rather than stop the caller's job a second
-	 * time.  A real ^Z within that second is undone too: press it again. */
+	/* The group fg continued reads as stopped again within a second: a second
+	 * stop of the same job that was already under way when we stopped (a stop
+	 * signal's copy still on its way to the group): continue it again rather
+	 * than stop the caller's job twice.  A real ^Z within that second is
+	 * undone too: press it again. */
 	if (pg && pg == pt->resumed_pg && now - pt->resumed_at < 1000) {
 		kill(-pg, SIGCONT);
 		return 0;
@@ -323,9 +334,7 @@ void pty_resume(struct pty_session *pt, pid_t pg)
 	go_raw(pt);
 	pty_winch(pt);
 	kill(-pg, SIGCONT);
-	/* a woken task may still read as stopped for a moment (the wakeup can be
-	 * queued to another CPU): do not take that for a new ^Z; the stop guard's
-	 * exit (SIGCHLD) asks right away otherwise */
+	/* the next check in 100 ms: the group fg continued needs a moment to run */
 	pt->stop_checked = pt->resumed_at = mono_now_ms();
 	pt->resumed_pg = pg;
 }

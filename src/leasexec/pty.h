@@ -71,6 +71,8 @@ void pty_winch(struct pty_session *pt);
  * PTY_STOP_CHECK_MS at most. */
 #define PTY_STOP_CHECK_MS 250
 pid_t pty_stopped_foreground(struct pty_session *pt);
+/* The run's terminal's foreground process group (our PID namespace), or 0. */
+pid_t pty_foreground(const struct pty_session *pt);
 void pty_resume(struct pty_session *pt, pid_t pg);
 /* The run is over: drain the master (at most ms), restore, finish the recording. */
 void pty_finish(struct pty_session *pt, int ms);

@@ -195,8 +195,35 @@ int sup_spawn(struct run *r, struct plan *p, struct sup *s, int out_file, int er
 	return 0;
 }
 
-int sup_go(struct run *r, struct sup *s)
+static enum kill_reason deadline(const struct plan *p, const struct sup *s, uint64_t now);
+
+/* Wait for the report pipe to be readable (a report, or EOF: exec'd) until
+ * the run's wall limit or the lease's expiry: a command stopped before its
+ * exec (kill -STOP of the caller's own process) must not hold us forever. */
+static enum kill_reason wait_report(const struct plan *p, const struct sup *s)
 {
+	struct pollfd pf = { .fd = s->report_rd, .events = POLLIN };
+
+	for (;;) {
+		uint64_t now = mono_now_ms();
+		enum kill_reason k = deadline(p, s, now);
+		int ms = 1000, n;
+
+		if (k != KILL_NONE)
+			return k;
+		if (p->wall_ms && s->start_ms + p->wall_ms - now < (uint64_t)ms)
+			ms = (int)(s->start_ms + p->wall_ms - now);
+		if (p->expiry_at_ms && p->expiry_at_ms - now < (uint64_t)ms)
+			ms = (int)(p->expiry_at_ms - now);
+		n = poll(&pf, 1, ms);
+		if (n > 0 || (n < 0 && errno != EINTR))
+			return KILL_NONE; /* (a poll error: the read below blocks, as it may) */
+	}
+}
+
+int sup_go(struct run *r, const struct plan *p, struct sup *s)
+{
+	enum kill_reason k;
 	bool sent;
 	ssize_t n;
 
@@ -205,6 +232,19 @@ int sup_go(struct run *r, struct sup *s)
 	sent = write(s->go_wr, "g", 1) == 1;
 	close(s->go_wr);
 	s->go_wr = -1;
+	if ((k = wait_report(p, s)) != KILL_NONE) {
+		/* with a PID namespace its init's end ends every process of it */
+		kill(s->pid, SIGKILL);
+		close(s->report_rd);
+		s->report_rd = -1;
+		s->failed = true;
+		memset(&s->rep, 0, sizeof(s->rep));
+		s->rep.stage = STAGE_EXEC;
+		s->rep.code = -ETIMEDOUT;
+		snprintf(s->rep.msg, sizeof(s->rep.msg), "the command had not started when %s came",
+			 k == KILL_WALL ? "its wall-clock limit" : "the lease's expiry");
+		return -1;
+	}
 	/* the report pipe is CLOEXEC: EOF means execveat succeeded */
 	do
 		n = read(s->report_rd, &s->rep, sizeof(s->rep));
@@ -227,6 +267,7 @@ int sup_go(struct run *r, struct sup *s)
 
 static void stop_with_run(struct run *r, struct plan *p, struct sup *s);
 static void pty_stop(struct run *r, struct plan *p, struct sup *s);
+static void pty_stop_with(struct run *r, struct plan *p, struct sup *s, pid_t pg);
 
 static bool is_stop(int sig)
 {
@@ -235,6 +276,17 @@ static bool is_stop(int sig)
 
 static void forward(struct run *r, struct plan *p, struct sup *s, int sig)
 {
+	pid_t fg;
+
+	/* a pty run: a stop signal (kill -TSTP, or a ^Z typed before the terminal
+	 * was the run's) stops what the run's terminal has in the foreground, as
+	 * its ^Z would, and we stop with it the same way */
+	if (s->pty && is_stop(sig) && (fg = pty_foreground(s->pty)) > 0) {
+		kill(-fg, sig);
+		kill(-fg, SIGSTOP);
+		pty_stop_with(r, p, s, fg);
+		return;
+	}
 	/* the run's init passes it on to the command's process group (a stop as a
 	 * stop); we stop too, so the caller's shell sees the job stopped */
 	if (s->pidns) {
@@ -421,23 +473,22 @@ static void stop_with_run(struct run *r, struct plan *p, struct sup *s)
 }
 
 /* ^Z in a pty run: the run's terminal stopped its foreground group.  The
- * caller's terminal gets its modes back and the supervisor stops, so the
- * caller's shell sees the job stopped; on fg the terminal is the run's again
- * and the group goes on.  Not through the stop guard yet: with it, the job
- * was seen to stop again right after fg now and then (tests/integration/
- * pty.sh, under TCG most), so a stopped pty run waits for fg to have its
- * wall, expiry, revocation and kill switch enforced (SECURITY.md). */
+ * caller's terminal gets its modes back and the supervisor stops, guarded
+ * like any stop, so the caller's shell sees the job stopped; on fg the
+ * terminal is the run's again and the group goes on. */
+static void pty_stop_with(struct run *r, struct plan *p, struct sup *s, pid_t pg)
+{
+	pty_restore(s->pty);
+	stop_with_run(r, p, s);
+	pty_resume(s->pty, pg);
+}
+
 static void pty_stop(struct run *r, struct plan *p, struct sup *s)
 {
 	pid_t pg = pty_stopped_foreground(s->pty);
 
-	(void)r;
-	(void)p;
-	if (!pg)
-		return;
-	pty_restore(s->pty);
-	kill(getpid(), SIGSTOP);
-	pty_resume(s->pty, pg);
+	if (pg)
+		pty_stop_with(r, p, s, pg);
 }
 
 enum { PFD_SIG, PFD_PID, PFD_INO, PFD_OUT, PFD_ERR, PFD_SINK_OUT, PFD_SINK_ERR, PFD_PTY,

@@ -61,7 +61,7 @@ const char *kill_reason_name(enum kill_reason k);
  * Stdout/stderr files are the artifacts. */
 int sup_spawn(struct run *r, struct plan *p, struct sup *s, int out_file, int err_file);
 /* Let it exec; returns 0 if it did, -1 if it failed before (s->rep says why). */
-int sup_go(struct run *r, struct sup *s);
+int sup_go(struct run *r, const struct plan *p, struct sup *s);
 /* Watch the run until it is over and nothing of it is left. */
 void sup_loop(struct run *r, struct plan *p, struct sup *s);
 /* Give up on a child that was never released (an error before go). */

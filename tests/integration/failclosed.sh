@@ -65,4 +65,37 @@ kill -CONT $SUP
 wait $SUP; rc=$?
 ok "SIGCONT resumes both: the run finishes (exit $rc)" test $rc -eq 0
 ok "... and its output arrives" test "$(cat "$WORK/tstp.out")" = resumed
+
+# A stop sent to the job while the run starts (a ^Z typed right after Enter),
+# at one moment of its start after another: until the run has a session of
+# its own its first process is in the job too, and that copy of the stop
+# must not stop the command before its exec (the supervisor then waited for
+# that exec forever, and fg, which continues the job only, did not help).
+# Each time the run starts, stops with its supervisor, and ends on SIGCONT.
+early_stop() {
+	local sup rc i=0
+	(cd "$WORK" && exec "$PROBE" pgrp-exec setpriv --reuid=$ALICE --regid=$ALICE --init-groups \
+		--reset-env -- "$LEASEXEC" -q -l "$ID" -- /bin/echo started) \
+		> "$WORK/early.out" 2>"$WORK/early.err" 9>&- & sup=$!
+	sleep "$1"
+	kill -TSTP -$sup 2>/dev/null
+	# as the shell's fg would: the job, once it reads as stopped
+	while [ $i -lt $((50 * TIME_SCALE)) ] && ! gone $sup; do
+		[ "$(state $sup)" = T ] && kill -CONT -$sup
+		sleep 0.1
+		i=$((i + 1))
+	done
+	gone $sup || { EARLY_HUNG="$EARLY_HUNG $1"; kill -9 -$sup 2>/dev/null; }
+	wait $sup
+	rc=$?
+	[ $rc -eq 0 ] && [ "$(cat "$WORK/early.out")" = started ] ||
+		EARLY_BAD="$EARLY_BAD $1:$rc:$(cat "$WORK/early.out" "$WORK/early.err" | tr '\n' ' ')"
+}
+EARLY_HUNG= EARLY_BAD=
+for ms in 0 1 2 3 4 5 6 7 8 9 10 12 14 16 18 20 25 30 35 40 50 60 80; do
+	early_stop "$(awk -v m=$ms -v s=$TIME_SCALE 'BEGIN { printf "%.3f", m * s / 1000 }')"
+done
+ok "a stop at any moment of the start: no run waits forever (hung at:${EARLY_HUNG:- none})" \
+	test -z "$EARLY_HUNG"
+ok "... each ran once continued (exit 0, its output; failed:${EARLY_BAD:- none})" test -z "$EARLY_BAD"
 tap_end

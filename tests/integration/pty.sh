@@ -59,10 +59,15 @@ term_wait armed 50
 term_keys C-c
 term_ok "^C reaches a script's trap in the run; leasexec exits with its status (7)" 'EXIT=7' 50
 
+modes_same() {
+	term_run 'stty -g > after.modes; cmp before.modes after.modes' 100
+}
+
 # ^Z stops the run's command and leasexec with it (a job of the caller's shell); fg goes on
 term_clear
-term_type 'stty -g > before.modes; $LX -q -t -l '"$L"' -- bash -c '"'"'echo ready; read line; echo "got $line"'"'"'; echo "EXIT=$?"'
-term_wait ready 50
+# (the run's own "ready": the typed line shows rea""dy)
+term_type 'stty -g > before.modes; $LX -q -t -l '"$L"' -- bash -c '"'"'echo rea""dy; read line; echo "got $line"'"'"'; echo "EXIT=$?"'
+term_wait '^ready' 50
 term_keys C-z
 term_ok "^Z stops the run and leasexec: the caller's shell has its job stopped" 'Stopped' 30
 term_run 'stty -g > after.modes; cmp before.modes after.modes'
@@ -74,10 +79,40 @@ term_ok "fg: the run has its terminal again and reads from it" 'got hello' 30
 term_wait 'PROMPT\$ *$' 30
 ok "... and ends normally (exit 0)" test "$(meta .outcome.exit_code)" = 0
 
+# kill -TSTP of leasexec (and a ^Z typed before the run had the terminal,
+# which reaches leasexec the same way): the run's foreground stops as with
+# its ^Z, the caller's terminal gets its modes back, fg goes on, once
+term_clear
+term_type 'stty -g > before.modes; $LX -q -t -l '"$L"' -- bash -c '"'"'echo rea""dy; read line; echo "got $line"'"'"'; echo "EXIT=$?"'
+term_wait '^ready' 50
+SUP=$(pgrep -f "^$LEASEXEC -q -t -l $L" | head -n1)
+[ -n "$SUP" ] && kill -TSTP "$SUP"
+term_ok "kill -TSTP of a pty run's leasexec: the caller's shell has its job stopped" 'Stopped' 30
+term_run 'stty -g > after.modes; cmp before.modes after.modes'
+ok "... with the caller's terminal modes back while it is stopped" test $? -eq 0
+term_type 'fg'
+sleep 1
+term_type 'hello'
+term_ok "fg: the run reads from its terminal again" 'got hello' 30
+term_wait 'PROMPT\$ *$' 30
+ok "... stopped once: the shell reported one stop" test "$(term_screen | grep -c Stopped)" -eq 1
+ok "... and it ends normally (exit 0)" test "$(meta .outcome.exit_code)" = 0
+
+# ^Z in a pty run is guarded like any stop: the wall ends the stopped run
+G=$(issue --user $ALICE $CMDS --rw "$WORK" --wall $((3 * ${CALYX_TIME_SCALE:-1})) --ttl 10m)
+term_clear
+term_type 'stty -g > before.modes; $LX -q -t -l '"$G"' -- bash -c '"'"'echo rea""dy; sleep 60'"'"''
+term_wait '^ready' 50
+term_keys C-z
+term_ok "^Z stops a pty run with a $((3 * ${CALYX_TIME_SCALE:-1})) s wall" 'Stopped' 30
+sleep $((5 * ${CALYX_TIME_SCALE:-1}))
+term_run 'jobs; echo jobs-listed'
+term_ok "... the wall ended it while stopped: the shell shows Exit 124" 'Exit 124' 30
+ok "... meta.json: killed at the wall, while stopped" \
+	test "$(meta '.outcome.kill_reason + " " + (.outcome.killed_while_stopped | tostring)')" = "wall true"
+ok "... and the caller's terminal modes are identical" modes_same
+
 # --- the caller's terminal comes back on every way out ---------------------
-modes_same() {
-	term_run 'stty -g > after.modes; cmp before.modes after.modes' 100
-}
 W=$(issue --user $ALICE $CMDS --rw "$WORK" --wall 2s --ttl 10m)
 term_clear
 term_type 'stty -g > before.modes; $LX -q -t -l '"$W"' -- sleep 30; echo "EXIT=$?"'
