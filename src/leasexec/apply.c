@@ -190,6 +190,11 @@ _Noreturn void apply_child(const struct plan *p, const struct child_io *io)
 	/* 7. Landlock: opens paths for child-side rules, so before seccomp */
 	if (ll_apply(&p->ll, &err) < 0)
 		child_fail(io, STAGE_LANDLOCK, &err);
+	/* 7b. the exec checker (argument rules at every exec): its own filter, before the
+	 *     main one, which may deny what installing it needs; the listener goes to
+	 *     the supervisor now, before "go", and no copy of it stays with us */
+	if (io->ec_fd >= 0 && ec_child_install(&p->ec, io->ec_fd, &err) < 0)
+		child_fail(io, STAGE_SECCOMP, &err);
 	/* 8. seccomp last: nothing after it but the wait for "go" and execveat */
 	if (p->layer[LAYER_SECCOMP].state == LS_APPLIED && sc_apply(&p->sc, &err) < 0)
 		child_fail(io, STAGE_SECCOMP, &err);

@@ -12,6 +12,7 @@ struct child_io {
 	int err_fd;
 	int pty_fd;     /* --pty: the slave, attached after setsid; -1 otherwise */
 	int status_fd;  /* write end, CLOEXEC: init's struct init_report, or -1 */
+	int ec_fd;      /* the exec checker's socket: its listener goes there; or -1 */
 	pid_t parent;
 };
 

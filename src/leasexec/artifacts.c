@@ -251,14 +251,17 @@ static cJSON *kernel_json(const struct plan *p)
 	return o;
 }
 
-/* exec "listed": the refusals are the sentinel's count (null without it). */
-static cJSON *exec_json(const struct plan *p, const cJSON *sentinel)
+/* exec "listed": the refusals are the sentinel's count (null without it);
+ * those of the exec checker (argument rules) are ours, and in that count too. */
+static cJSON *exec_json(const struct plan *p, const struct sup *s, const cJSON *sentinel)
 {
 	cJSON *x = xp_json(&p->xs);
 	const cJSON *n = cJSON_GetObjectItemCaseSensitive(sentinel, "execs_refused");
 
 	if (x && p->xs.mode == EXEC_LISTED)
 		cJSON_AddItemToObject(x, "refused", n ? cJSON_Duplicate(n, 0) : cJSON_CreateNull());
+	if (x && ec_on(&p->ec))
+		cJSON_AddItemToObject(x, "args_refused", ec_json(&s->ec));
 	return x;
 }
 
@@ -289,7 +292,7 @@ int art_finish(struct run *r, const struct plan *p, const struct sup *s,
 		cJSON_AddItemToObject(m, "limit_shares", art_shares_json(r, &p->lim));
 	cJSON_AddStringToObject(m, "network", net_mode_name(p->net));
 	cJSON_AddItemToObject(m, "layers", plan_layers_json(p));
-	cJSON_AddItemToObject(m, "exec", exec_json(p, sentinel));
+	cJSON_AddItemToObject(m, "exec", exec_json(p, s, sentinel));
 	cJSON_AddItemToObject(m, "kernel", kernel_json(p));
 	cJSON_AddItemToObject(m, "usage", usage_json(p, s));
 	cJSON_AddItemToObject(m, "stdout", stream_json(&s->out[0], p->capture));

@@ -197,6 +197,8 @@ int ev_end(struct run *r, const struct plan *p, const struct sup *s, int exit_co
 	cJSON_AddNumberToObject(d, "duration_ms", (double)(s->end_ms - s->start_ms));
 	if (p->stage.n)
 		cJSON_AddItemToObject(d, "stage", stg_json(p));
+	if (ec_on(&p->ec))
+		cJSON_AddNumberToObject(d, "exec_args_refused", (double)s->ec.refused);
 	if (p->capture) {
 		cJSON_AddStringToObject(d, "stdout_sha256", s->out[0].sha_hex);
 		if (!s->pty)

@@ -154,11 +154,9 @@ static int build_set(const struct lease *l, struct xp_set *xs)
 	size_t listed;
 	int e = 0;
 
-	for (size_t i = 0; e == 0 && i < l->n_cmds; i++) {
+	for (size_t i = 0; e == 0 && i < l->n_cmds; i++)
 		if (access(l->cmds[i].path, F_OK) == 0)
 			e = xp_push(xs, l->cmds[i].path, "command");
-		xs->n_args_rules += l->cmds[i].args != NULL;
-	}
 	for (char **p = l->exec; e == 0 && p && *p; p++)
 		e = xp_push(xs, *p, "paths.exec");
 	listed = xs->n;
@@ -179,6 +177,8 @@ int xp_plan(struct run *r, struct plan *p)
 	int e;
 
 	xs->mode = r->dec.exec == EXEC_LISTED ? EXEC_LISTED : EXEC_ANY;
+	for (size_t i = 0; i < r->lease.n_cmds; i++)
+		xs->n_args_rules += r->lease.cmds[i].args != NULL;
 	if (xs->mode != EXEC_LISTED)
 		return 0;
 	if (p->layer[LAYER_LANDLOCK].state != LS_APPLIED) {
@@ -210,26 +210,40 @@ void xp_free(struct xp_set *xs)
 	memset(xs, 0, sizeof(*xs));
 }
 
+/* Where the lease's argument rules are checked: "first_exec", "every_exec"
+ * (the exec checker) or "none" (no command has rules). */
+static const char *args_check(const struct xp_set *xs)
+{
+	if (!xs->n_args_rules)
+		return "none";
+	return xs->mode == EXEC_LISTED ? "every_exec" : "first_exec";
+}
+
 void xp_print(const struct xp_set *xs)
 {
 	if (xs->mode != EXEC_LISTED) {
 		printf("  exec        any: everything the run can read under the base exec paths "
 		       "(lease exec \"any\")\n");
+		if (xs->n_args_rules)
+			printf("    args        checked at the first exec only (exec \"any\")\n");
 		return;
 	}
 	printf("  exec        listed: execve refused (EACCES, Landlock) but for\n");
 	for (size_t i = 0; i < xs->n; i++)
 		printf("    %-12s %s\n", xs->v[i].why, xs->v[i].path);
 	if (xs->n_args_rules)
-		printf("    note: argument rules are checked at the first exec only; a listed "
-		       "command may be executed again with other arguments\n");
+		printf("    args        checked at every exec: a listed command run with other "
+		       "arguments fails (EACCES; refuse-only, see SECURITY.md)\n");
+	else
+		printf("    args        no argument rules: no exec checker\n");
 }
 
 cJSON *xp_json(const struct xp_set *xs)
 {
 	cJSON *o = cJSON_CreateObject(), *a;
 
-	if (!o || !cJSON_AddStringToObject(o, "mode", exec_mode_name(xs->mode)))
+	if (!o || !cJSON_AddStringToObject(o, "mode", exec_mode_name(xs->mode)) ||
+	    !cJSON_AddStringToObject(o, "args_check", args_check(xs)))
 		return o;
 	if (xs->mode != EXEC_LISTED || !(a = cJSON_AddArrayToObject(o, "set")))
 		return o;
@@ -240,6 +254,5 @@ cJSON *xp_json(const struct xp_set *xs)
 		cJSON_AddStringToObject(e, "why", xs->v[i].why);
 		cJSON_AddItemToArray(a, e);
 	}
-	cJSON_AddBoolToObject(o, "args_first_exec_only", xs->n_args_rules > 0);
 	return o;
 }

@@ -22,7 +22,9 @@ struct xp_set {
 	enum exec_mode mode;     /* EXEC_ANY: nothing below is used */
 	struct xp_entry *v;
 	size_t n;
-	size_t n_args_rules;     /* commands whose args rules bind the first exec only */
+	size_t n_args_rules;     /* commands with argument rules: with "listed" the exec
+				  * checker binds them at every exec (execcheck.h);
+				  * with "any", at the first only */
 };
 
 /* After plan_landlock(): fill p->xs and, for "listed", narrow p->ll. */

@@ -11,6 +11,7 @@ LEASEXEC_SOURCES = \
 	src/leasexec/ns.c src/leasexec/ns.h src/leasexec/init.c src/leasexec/init.h \
 	src/leasexec/landlock.c src/leasexec/landlock.h \
 	src/leasexec/execplan.c src/leasexec/execplan.h \
+	src/leasexec/execcheck.c src/leasexec/execargs.c src/leasexec/execcheck.h \
 	src/leasexec/seccomp.c src/leasexec/seccomp.h \
 	src/leasexec/apply.c src/leasexec/apply.h \
 	src/leasexec/supervise.c src/leasexec/supervise.h \

@@ -254,7 +254,7 @@ static int run_main(struct run *r)
 		return e == -EPERM ? deny(r) : failed(r, EXIT_FAILED);
 	if ((e = request_open_command(r)) < 0)
 		return e == -EPERM ? deny(r) : failed(r, exec_failure_code(e));
-	if (priv_limit(r->lease.cap_mask, &r->err) < 0) {
+	if (priv_limit(r->lease.cap_mask, ec_wanted(&r->lease, r->dec.exec), &r->err) < 0) {
 		r->stage = STAGE_PRIV;
 		return failed(r, EXIT_FAILED);
 	}

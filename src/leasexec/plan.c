@@ -510,6 +510,17 @@ static int plan_landlock(struct run *r, struct plan *p)
 	return 0;
 }
 
+/* exec "listed" with argument rules: the checker's commands and filter
+ * (execcheck.h); nothing at all otherwise. */
+static int plan_exec_check(struct run *r, struct plan *p)
+{
+	if (ec_plan_build(&r->lease, p->xs.mode, &p->ec, &r->err) < 0) {
+		r->stage = STAGE_SECCOMP;
+		return -1;
+	}
+	return 0;
+}
+
 static int plan_seccomp(struct run *r, struct plan *p)
 {
 	char cache[PATH_MAX];
@@ -568,7 +579,7 @@ int plan_compute(struct run *r, struct plan *p)
 		return e;
 	plan_rlimits(r, p);
 	if ((e = plan_landlock(r, p)) < 0 || (e = xp_plan(r, p)) < 0 ||
-	    (e = plan_seccomp(r, p)) < 0)
+	    (e = plan_exec_check(r, p)) < 0 || (e = plan_seccomp(r, p)) < 0)
 		return e;
 	plan_supervision(r, p);
 	return 0;
@@ -648,5 +659,6 @@ void plan_free(struct plan *p)
 	ll_plan_free(&p->ll);
 	sc_plan_free(&p->sc);
 	xp_free(&p->xs);
+	ec_plan_free(&p->ec);
 	p->envp = p->env_removed = NULL;
 }

@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 
 #include "cgroup.h"
+#include "execcheck.h"
 #include "execplan.h"
 #include "landlock.h"
 #include "leasexec.h"
@@ -62,6 +63,7 @@ struct plan {
 	struct ll_plan ll;
 	struct sc_plan sc;
 	struct xp_set xs;           /* what the run may execute (issue 17) */
+	struct ec_plan ec;          /* argument rules at every exec, or off (execcheck.h) */
 	struct layer layer[LAYER__MAX];
 	/* supervision */
 	uint64_t wall_ms;           /* 0: none */

@@ -91,14 +91,14 @@ int priv_enter(struct calyx_err *err)
 	return 0;
 }
 
-int priv_limit(uint64_t lease_caps, struct calyx_err *err)
+int priv_limit(uint64_t lease_caps, bool read_run, struct calyx_err *err)
 {
-	uint64_t eff, perm, inh, keep;
+	uint64_t eff, perm, inh, keep, ptrace = read_run ? 1ULL << CAP_SYS_PTRACE : 0;
 
 	if (cap_get(&eff, &perm, &inh) < 0)
 		return err_set(err, errno, "capget", "cannot read capabilities: %s", strerror(errno));
-	keep = (setup_mask() | lease_caps) & perm;
-	if (cap_set(eff & keep, keep, 0) < 0)
+	keep = (setup_mask() | lease_caps | ptrace) & perm;
+	if (cap_set((eff | ptrace) & keep, keep, 0) < 0)
 		return err_set(err, errno, "capset", "cannot drop capabilities: %s", strerror(errno));
 	return 0;
 }

@@ -25,8 +25,10 @@ struct identity {
 int priv_enter(struct calyx_err *err);
 /* Sort and deduplicate a group list (as the kernel keeps it); returns the new count. */
 int priv_normalize_groups(gid_t *g, int n);
-/* Once the lease is verified: permitted = setup needs + the lease's caps, for good. */
-int priv_limit(uint64_t lease_caps, struct calyx_err *err);
+/* Once the lease is verified: permitted = setup needs + the lease's caps, for good.
+ * read_run: the exec checker reads the run's processes (execcheck.h), which
+ * run as another user: CAP_SYS_PTRACE stays, effective, for that alone. */
+int priv_limit(uint64_t lease_caps, bool read_run, struct calyx_err *err);
 /* Temporarily act with the caller's file permissions (reading -f FILE). */
 struct fs_ids {
 	uid_t fsuid;

@@ -327,6 +327,52 @@ int sc_plan_build(const struct policy *p, const char *cache, bool store, struct 
 	return e;
 }
 
+/*
+ * The exec checker's filter (execcheck.c): execve and execveat go to the
+ * supervisor, everything else passes to the next filter.  The 32-bit and x32
+ * entry points are notified too (the supervisor refuses them: it reads native
+ * argv only), so the checker holds even where the main filter is off.
+ */
+int sc_exec_notify_build(struct sc_plan *sc, struct calyx_err *err)
+{
+	static const char *const calls[] = { "execve", "execveat" };
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	int e = 0;
+
+	memset(sc, 0, sizeof(*sc));
+	snprintf(sc->action, sizeof(sc->action), "notify");
+	if (!ctx)
+		return err_set(err, ENOMEM, "seccomp", "seccomp_init failed");
+	if (seccomp_arch_native() == SCMP_ARCH_X86_64 &&
+	    ((e = seccomp_arch_add(ctx, SCMP_ARCH_X86)) < 0 ||
+	     (e = seccomp_arch_add(ctx, SCMP_ARCH_X32)) < 0) && e != -EEXIST)
+		e = err_set(err, -e, "seccomp", "cannot add the 32-bit architectures: %s",
+			    strerror(-e));
+	else
+		e = 0;
+	for (size_t i = 0; e == 0 && i < ARRAY_SIZE(calls); i++)
+		if ((e = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, seccomp_syscall_resolve_name(calls[i]),
+					  0)) < 0)
+			e = err_set(err, -e, "seccomp", "cannot notify %s: %s", calls[i],
+				    strerror(-e));
+	if (e == 0)
+		e = export(ctx, sc, err);
+	seccomp_release(ctx);
+	return e;
+}
+
+int sc_apply_listener(const struct sc_plan *sc, struct calyx_err *err)
+{
+	struct sock_fprog prog = { .len = sc->len, .filter = sc->insns };
+	int fd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+			      SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+
+	if (fd < 0)
+		return err_set(err, errno, "seccomp", "cannot load the exec checker's filter: %s",
+			       strerror(errno));
+	return fd;
+}
+
 int sc_apply(const struct sc_plan *sc, struct calyx_err *err)
 {
 	struct sock_fprog prog = { .len = sc->len, .filter = sc->insns };

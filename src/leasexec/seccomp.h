@@ -28,6 +28,11 @@ struct sc_plan {
 int sc_plan_build(const struct policy *p, const char *cache, bool store, struct sc_plan *ret,
 		  struct calyx_err *err);
 int sc_apply(const struct sc_plan *sc, struct calyx_err *err);
+/* The exec checker's filter: execve/execveat answered by a user-notification
+ * listener (execcheck.h).  sc_apply_listener loads it and returns the
+ * listener fd (the kernel makes it close-on-exec), or -errno. */
+int sc_exec_notify_build(struct sc_plan *ret, struct calyx_err *err);
+int sc_apply_listener(const struct sc_plan *sc, struct calyx_err *err);
 void sc_plan_free(struct sc_plan *sc);
 /*
  * The names of v that this architecture has no system call for, quoted and

@@ -139,15 +139,16 @@ static int pty_streams(struct run *r, struct plan *p, struct sup *s, int out_fil
 
 int sup_spawn(struct run *r, struct plan *p, struct sup *s, int out_file, int err_file)
 {
-	int go[2], rep[2], st[2], out[2], err[2], e;
+	int go[2], rep[2], st[2], out[2], err[2], ec[2], e;
 	sigset_t set;
 
 	memset(s, 0, sizeof(*s));
 	s->pidfd = s->sigfd = s->inofd = s->go_wr = s->report_rd = s->status_rd = s->cast_fd = -1;
 	s->out[0].in = s->out[1].in = s->out[0].file = s->out[1].file = -1;
 	s->pidns = p->pidns;
-	if ((e = make_pipes(p, go, rep, st, out, err)) < 0)
-		return err_set(&r->err, e, "pipe", "%s", strerror(-e));
+	ec_state_init(&s->ec);
+	if ((e = make_pipes(p, go, rep, st, out, err)) < 0 || (e = ec_pair(&p->ec, ec)) < 0)
+		return err_set(&r->err, -e, "pipe", "%s", strerror(-e));
 	if (p->pty && spawn_pty(r, p, s) < 0)
 		return -1;
 	block_signals(&set);
@@ -162,10 +163,15 @@ int sup_spawn(struct run *r, struct plan *p, struct sup *s, int out_file, int er
 			       strerror(errno));
 	if (s->pid == 0) {
 		struct child_io io = { go[0], rep[1], out[1], err[1], s->pty ? s->pty->slave : -1,
-				       st[1], getppid() };
+				       st[1], ec[1], getppid() };
 
+		if (ec[0] >= 0)
+			close(ec[0]);
 		apply_child(p, &io);
 	}
+	if (ec[1] >= 0)
+		close(ec[1]); /* the child's end: its EOF tells us it went without a listener */
+	ec_state_take(&s->ec, ec[0]);
 	s->go_wr = go[1];
 	s->report_rd = rep[0];
 	s->status_rd = st[0];
@@ -199,10 +205,12 @@ static enum kill_reason deadline(const struct plan *p, const struct sup *s, uint
 
 /* Wait for the report pipe to be readable (a report, or EOF: exec'd) until
  * the run's wall limit or the lease's expiry: a command stopped before its
- * exec (kill -STOP of the caller's own process) must not hold us forever. */
-static enum kill_reason wait_report(const struct plan *p, const struct sup *s)
+ * exec (kill -STOP of the caller's own process) must not hold us forever.
+ * The exec checker's listener arrives meanwhile, and the command's own exec
+ * waits for its answer: it is served here too. */
+static enum kill_reason wait_report(const struct plan *p, struct sup *s)
 {
-	struct pollfd pf = { .fd = s->report_rd, .events = POLLIN };
+	struct pollfd pf[2] = { { .fd = s->report_rd, .events = POLLIN } };
 
 	for (;;) {
 		uint64_t now = mono_now_ms();
@@ -215,8 +223,11 @@ static enum kill_reason wait_report(const struct plan *p, const struct sup *s)
 			ms = (int)(s->start_ms + p->wall_ms - now);
 		if (p->expiry_at_ms && p->expiry_at_ms - now < (uint64_t)ms)
 			ms = (int)(p->expiry_at_ms - now);
-		n = poll(&pf, 1, ms);
-		if (n > 0 || (n < 0 && errno != EINTR))
+		pf[1] = (struct pollfd){ .fd = ec_poll_fd(&s->ec), .events = POLLIN };
+		n = poll(pf, 2, ms);
+		if (n > 0 && pf[1].revents)
+			ec_service(&s->ec, &p->ec, pf[1].revents);
+		if ((n > 0 && pf[0].revents) || (n < 0 && errno != EINTR))
 			return KILL_NONE; /* (a poll error: the read below blocks, as it may) */
 	}
 }
@@ -491,14 +502,15 @@ static void pty_stop(struct run *r, struct plan *p, struct sup *s)
 		pty_stop_with(r, p, s, pg);
 }
 
-enum { PFD_SIG, PFD_PID, PFD_INO, PFD_OUT, PFD_ERR, PFD_SINK_OUT, PFD_SINK_ERR, PFD_PTY,
-       PFD_N = PFD_PTY + PTY_NFDS };
+enum { PFD_SIG, PFD_PID, PFD_INO, PFD_EXEC, PFD_OUT, PFD_ERR, PFD_SINK_OUT, PFD_SINK_ERR,
+       PFD_PTY, PFD_N = PFD_PTY + PTY_NFDS };
 
 static void setup_pfds(struct sup *s, struct pollfd *pfd)
 {
 	pfd[PFD_SIG] = (struct pollfd){ .fd = s->sigfd, .events = POLLIN };
 	pfd[PFD_PID] = (struct pollfd){ .fd = s->pid > 0 ? s->pidfd : -1, .events = POLLIN };
 	pfd[PFD_INO] = (struct pollfd){ .fd = s->inofd, .events = POLLIN };
+	pfd[PFD_EXEC] = (struct pollfd){ .fd = ec_poll_fd(&s->ec), .events = POLLIN };
 	for (int i = 0; i < 2; i++) {
 		pfd[PFD_OUT + i] = (struct pollfd){
 			.fd = out_wants_read(&s->out[i]) ? s->out[i].in : -1, .events = POLLIN };
@@ -563,6 +575,8 @@ void sup_loop(struct run *r, struct plan *p, struct sup *s)
 		now = mono_now_ms();
 		if (pfd[PFD_SIG].revents & POLLIN)
 			on_signals(r, p, s);
+		if (pfd[PFD_EXEC].revents)
+			ec_service(&s->ec, &p->ec, pfd[PFD_EXEC].revents);
 		handle_io(s, pfd);
 		if (pfd[PFD_INO].revents & POLLIN)
 			drain_inotify(s);
@@ -620,6 +634,7 @@ void sup_free(struct sup *s)
 		}
 	out_free(&s->out[0]);
 	out_free(&s->out[1]);
+	ec_state_free(&s->ec);
 	if (s->pty)
 		pty_free(s->pty);
 	free(s->pty);

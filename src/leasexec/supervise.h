@@ -54,6 +54,7 @@ struct sup {
 	struct timespec start_rt, end_rt;
 	time_t revoked_mtime;
 	struct tl *tl;           /* resource timeline sampled from the loop, or NULL */
+	struct ec_state ec;      /* the exec checker's listener and its refusals */
 };
 
 const char *kill_reason_name(enum kill_reason k);

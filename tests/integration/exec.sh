@@ -84,6 +84,59 @@ else
 	diag "git or python3 missing: the core.pager test needs both"
 fi
 
+# --- argument rules at every exec (the exec checker) ------------------------------
+# sh and git listed, git only as "git status": the rule binds every exec of
+# git inside the run, not just leasexec's own; the checker only refuses.
+R2=$WORK/argsrepo
+rm -rf "$R2"
+as_alice sh -c "git init -q '$R2'"
+AG=$(issue --user $ALICE --cmd /bin/sh --cmd /usr/bin/git --args status --rw "$WORK" --exec-mode listed --ttl 5m)
+AN=$(issue --user $ALICE --cmd /bin/sh --cmd /usr/bin/git --rw "$WORK" --exec-mode listed --ttl 5m)
+AY=$(issue --user $ALICE --cmd /bin/sh --cmd /usr/bin/git --args status --rw "$WORK" --exec-mode any --ttl 5m)
+metac() { jq -c "$1" "$T/var/lib/calyx/runs/$(last_run)/meta.json"; }
+S() { as $ALICE "$R2" timeout $((30 * TIME_SCALE)) "$LEASEXEC" -q -l "$1" -- /bin/sh -c "$2" 2>&1; }
+out=$(S "$AG" 'git status >/dev/null; echo rc=$?')
+ok "args: sh -c 'git status' runs: the rule allows it ($(echo $out))" \
+	sh -c 'printf "%s" "$1" | grep -q "rc=0"' _ "$out"
+out=$(S "$AG" 'git log; echo rc=$?')
+ok "args: sh -c 'git log' fails with EACCES (126, Permission denied) ($(echo $out))" \
+	sh -c 'printf "%s" "$1" | grep -q "Permission denied" && printf "%s" "$1" | grep -q "rc=126"' _ "$out"
+# (sh searches PATH and tries the next entry after EACCES: with /bin a link to
+# /usr/bin, /bin/git is the same file and refused too)
+ok "args: meta.json counts it (exec.args_refused.count $(meta .exec.args_refused.count))" \
+	test "$(meta .exec.args_refused.count)" -ge 1
+ok "args: meta.json shows what was tried ($(metac .exec.args_refused.tried))" \
+	test "$(metac '.exec.args_refused.tried[0] | [.path, .argv[1]]')" = '["/usr/bin/git","log"]'
+ok "args: the audit EXITED record has exec_args_refused" \
+	sh -c "grep '\"exec_event.EXITED\"' '$T/var/log/calyx/audit.jsonl' | tail -n1 | grep '$(last_run)' | grep -q '\"exec_args_refused\":[1-9]'"
+# relative to the run's cwd, through "..": the path is resolved as the run sees it
+g=$(echo "$R2" | sed 's|/[^/]*|../|g')usr/bin/git
+out=$(S "$AG" "$g log >/dev/null 2>&1; echo rc=\$?; $g status >/dev/null; echo rc=\$?")
+ok "args: a relative path ($g) is checked the same ($(echo $out))" \
+	test "$(echo $out)" = "rc=126 rc=0"
+out=$(S "$AG" 'for i in 1 2 3 4 5 6 7 8 9 10; do git log 2>/dev/null; done; echo done')
+ok "args: ten refused execs in a row do not hang the run ($(echo $out); $(meta .exec.args_refused.count) refused)" \
+	sh -c '[ "$1" = done ] && [ "$2" -ge 10 ]' _ "$out" "$(meta .exec.args_refused.count)"
+out=$(S "$AG" 'exec git log' ; echo "rc=$?")
+ok "args: a refused exec of the shell's own process ends the run, not hangs it ($(echo $out))" \
+	sh -c 'printf "%s" "$1" | grep -q "rc=126\|rc=2"' _ "$out"
+out=$(as $ALICE "$R2" timeout $((30 * TIME_SCALE)) "$LEASEXEC" -q -l "$AG" -- /usr/bin/git status 2>&1; echo "rc=$?")
+ok "args: the first exec with matching arguments still runs ($(echo $out | tail -c 60))" \
+	sh -c 'printf "%s" "$1" | grep -q "rc=0"' _ "$out"
+ok "args: ... checked by the checker as well (1 checked, 0 refused)" \
+	test "$(metac '.exec.args_refused | [.checked, .count]')" = "[1,0]"
+out=$(as_alice "$LEASEXEC" -n -l "$AG" -- /bin/sh -c true 2>&1)
+ok "args: -n says the rules are checked at every exec" \
+	sh -c 'printf "%s" "$1" | grep -q "args  *checked at every exec"' _ "$out"
+ok "args: -n --json: exec.args_check every_exec" \
+	test "$(as_alice "$LEASEXEC" -n --json -l "$AG" -- /bin/sh -c true | jq -r .exec.args_check)" = every_exec
+out=$(S "$AN" 'git log -1 >/dev/null 2>&1; echo rc=$?')
+ok "args: a lease without argument rules installs no checker (git log runs: $(echo $out); meta args_check $(meta .exec.args_check), args_refused $(meta .exec.args_refused))" \
+	sh -c '[ "$1" != rc=126 ] && [ "$2" = none ] && [ "$3" = null ]' _ "$(echo $out)" "$(meta .exec.args_check)" "$(meta .exec.args_refused)"
+out=$(S "$AY" 'git log -1 >/dev/null 2>&1; echo rc=$?')
+ok "args: exec any is unchanged: the rule binds the first exec only (git log: $(echo $out); $(meta .exec.args_check))" \
+	sh -c '[ "$1" != rc=126 ] && [ "$2" = first_exec ] && [ "$3" = null ]' _ "$(echo $out)" "$(meta .exec.args_check)" "$(meta .exec.args_refused)"
+
 # --- policy -------------------------------------------------------------------
 policy_set '.exec = {"default": "listed", "require_listed": "always"}'
 expect_denied "policy requires listed: a lease asking exec any is refused" "the policy requires \"listed\"" \
