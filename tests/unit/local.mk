@@ -38,7 +38,8 @@ UNIT_TESTS = \
 	tests/unit/test_timeline \
 	tests/unit/test_stage \
 	tests/unit/test_execset \
-	tests/unit/test_llexec
+	tests/unit/test_llexec \
+	tests/unit/test_execcheck
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 
@@ -117,6 +118,11 @@ tests_unit_test_llexec_SOURCES = tests/unit/test_llexec.c src/leasexec/landlock.
 tests_unit_test_llexec_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/leasexec
 tests_unit_test_llexec_CFLAGS = $(CK_CFLAGS)
 tests_unit_test_llexec_LDADD = $(CK_LIBS)
+tests_unit_test_execcheck_SOURCES = tests/unit/test_execcheck.c src/leasexec/execargs.c \
+	src/leasexec/execcheck.h
+tests_unit_test_execcheck_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/leasexec
+tests_unit_test_execcheck_CFLAGS = $(CK_CFLAGS)
+tests_unit_test_execcheck_LDADD = $(CK_LIBS)
 tests_unit_test_timeline_SOURCES = tests/unit/test_timeline.c
 tests_unit_test_timeline_CFLAGS = $(CK_CFLAGS)
 tests_unit_test_timeline_LDADD = $(CK_LIBS)
