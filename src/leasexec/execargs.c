@@ -78,11 +78,17 @@ static void strv_free_n(char **v, size_t n)
 
 static int read_ptr(ec_read_fn rd, void *ctx, uint64_t addr, uint64_t *ret)
 {
-	ssize_t n = rd(ctx, addr, ret, sizeof(*ret));
+	unsigned char *b = (unsigned char *)ret;
+	size_t got = 0;
 
-	if (n == (ssize_t)sizeof(*ret))
-		return 0;
-	return n < 0 && n != -EIO && n != -EFAULT ? (int)n : -EFAULT;
+	while (got < sizeof(*ret)) { /* short: the pointer straddles two mappings */
+		ssize_t n = rd(ctx, addr + got, b + got, sizeof(*ret) - got);
+
+		if (n <= 0)
+			return n < 0 && n != -EIO && n != -EFAULT ? (int)n : -EFAULT;
+		got += (size_t)n;
+	}
+	return 0;
 }
 
 int ec_read_argv(ec_read_fn rd, void *ctx, uint64_t addr, size_t max_args, size_t max_bytes,
