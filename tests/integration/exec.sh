@@ -114,6 +114,17 @@ g=$(echo "$R2" | sed 's|/[^/]*|../|g')usr/bin/git
 out=$(S "$AG" "$g log >/dev/null 2>&1; echo rc=\$?; $g status >/dev/null; echo rc=\$?")
 ok "args: a relative path ($g) is checked the same ($(echo $out))" \
 	test "$(echo $out)" = "rc=126 rc=0"
+# execveat: on an fd (fexecve) and relative to a directory fd
+AP=$(issue --user $ALICE --cmd "$PROBE" --cmd /usr/bin/git --args status --rw "$WORK" --exec-mode listed --ttl 5m)
+P() { as $ALICE "$R2" timeout $((30 * TIME_SCALE)) "$LEASEXEC" -q -l "$AP" -- "$PROBE" "$@" 2>&1; }
+ok "args: execveat(fd, \"\", AT_EMPTY_PATH) of git log is refused ($(P fexec /usr/bin/git log))" \
+	test "$(P fexec /usr/bin/git log)" = "fail EACCES"
+ok "args: ... of git status runs" sh -c '[ "$1" != "fail EACCES" ] && [ -n "$1" ]' _ \
+	"$(P fexec /usr/bin/git status | head -n1)"
+ok "args: execveat(dirfd of /usr/bin, \"git\") of git log is refused ($(P execat /usr/bin git log))" \
+	test "$(P execat /usr/bin git log)" = "fail EACCES"
+ok "args: ... of git status runs" sh -c '[ "$1" != "fail EACCES" ] && [ -n "$1" ]' _ \
+	"$(P execat /usr/bin git status | head -n1)"
 out=$(S "$AG" 'for i in 1 2 3 4 5 6 7 8 9 10; do git log 2>/dev/null; done; echo done')
 ok "args: ten refused execs in a row do not hang the run ($(echo $out); $(meta .exec.args_refused.count) refused)" \
 	sh -c '[ "$1" = done ] && [ "$2" -ge 10 ]' _ "$out" "$(meta .exec.args_refused.count)"
@@ -172,6 +183,9 @@ if sentinel_start; then
 		sh -c "grep '\"$run\"' '$T/var/log/calyx/sentinel.jsonl' | grep '\"exec_refused\"' | grep -q '/usr/bin/uname'"
 	B "$A" '/usr/bin/id >/dev/null' >/dev/null
 	ok "control: exec any: nothing refused" test "$(meta .sentinel.execs_refused)" = 0
+	S "$AG" 'git log' >/dev/null
+	ok "args: the checker's refusals are in the sentinel's count too ($(meta .exec.refused) refused, $(meta .exec.args_refused.count) by the checker)" \
+		sh -c '[ "$1" -ge 1 ] && [ "$1" = "$2" ]' _ "$(meta .exec.refused)" "$(meta .exec.args_refused.count)"
 	sentinel_stop
 else
 	not_ok "the test sentinel starts" "tests/bin/calyx-sentinel is missing or does not answer"

@@ -7,6 +7,8 @@
  *   probe ptrace PID | mount | userns | netns | io_uring | x32 | i386 | tiocsti
  *   probe connect ADDR PORT | listen-connect PORT | getppid N | fds
  *   probe argc0 PATH           execve PATH with an empty argv
+ *   probe fexec PATH ARG...    execveat(fd of PATH, "", AT_EMPTY_PATH), argv PATH ARG...
+ *   probe execat DIR NAME ARG...  execveat(fd of DIR, NAME), argv NAME ARG...
  *   probe kill PID SIG | sleep SECONDS | write PATH | read PATH | listen PORT SECONDS
  *   probe alloc MB | pgrp-exec CMD... | watchdog SECONDS PID
  *   probe unix-listen PATH SECONDS | unix PATH   a pathname socket: serve / connect
@@ -348,6 +350,20 @@ int main(int argc, char **argv)
 		return report(open(argv[2], O_WRONLY | O_CREAT | O_TRUNC, 0644));
 	if (!strcmp(c, "read") && argc > 2)
 		return report(open(argv[2], O_RDONLY));
+	if (!strcmp(c, "fexec") && argc > 2) {
+		int fd = open(argv[2], O_RDONLY | O_CLOEXEC);
+
+		if (fd >= 0)
+			syscall(SYS_execveat, fd, "", argv + 2, environ, AT_EMPTY_PATH);
+		return report(-1);
+	}
+	if (!strcmp(c, "execat") && argc > 3) {
+		int fd = open(argv[2], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (fd >= 0)
+			syscall(SYS_execveat, fd, argv[3], argv + 3, environ, 0);
+		return report(-1);
+	}
 	if (!strcmp(c, "argc0") && argc > 2) {
 		char *none[] = { NULL };
 
