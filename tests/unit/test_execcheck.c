@@ -19,14 +19,16 @@
 static char *status[] = { "status", NULL };
 static char *log_any[] = { "log", "**", NULL };
 static char *status_glob[] = { "status", "-*", NULL };
+static char *any_tail[] = { "**", NULL };
 
-/* file 1 (git): "status" only, or "log ..." ; file 2 (sh): no rules; file 3: a
- * second entry for the same file as 1's first, with a glob */
+/* (1, 10) git: "status" only, or "log ..."; (1, 20): listed without rules;
+ * (2, 10): the same inode on another device, a glob; (4, 10): "**", any tail */
 static struct ec_cmd cmds[] = {
 	{ 1, 10, status },
 	{ 1, 10, log_any },
 	{ 1, 20, NULL },
 	{ 2, 10, status_glob },
+	{ 4, 10, any_tail },
 };
 static const struct ec_plan plan = { cmds, ARRAY_SIZE(cmds), { 0 } };
 
@@ -56,6 +58,8 @@ static const struct {
 	{ 1, 20, NULL, EC_CONTINUE, true },      /* ... even what we cannot read */
 	{ 2, 10, a_status_s, EC_CONTINUE, true }, /* same inode, other device */
 	{ 2, 10, a_status_x, EC_REFUSE, true },
+	{ 4, 10, a_push, EC_CONTINUE, true },    /* a rule of "**": any arguments... */
+	{ 4, 10, NULL, EC_REFUSE, true },        /* ... but read ones: unreadable is refused */
 	{ 3, 10, a_push, EC_CONTINUE, false },   /* not a lease command: Landlock decides */
 	{ 1, 11, NULL, EC_CONTINUE, false },
 };
