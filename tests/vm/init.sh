@@ -135,6 +135,27 @@ stage2_cgroups() {
 	done
 }
 
+# QEMU's TCG (Debian 12's 7.2) now and then leaves both vCPUs spinning at a
+# jump label in do_syscall_64 when the kernel patches a static key while the
+# other vCPU runs that code (text_poke; soft lockups of calyx-sentinel
+# attaching its tp_btf programs and of whatever ran beside it: reproduced by
+# attaching and detaching them at every run, linger 0, beside a fork loop;
+# not seen on real CPUs).  Keep the keys of the tracepoints the sentinel uses
+# on for the whole session: their events enabled, with tracing off (nothing
+# is recorded).  The command file holds the sock_addr hooks' keys the same
+# way (vm-probe hold-cgroup-keys).  Attaching and detaching the sentinel's
+# programs then only changes the probe lists, as on any host where another
+# tracer uses the same tracepoints.
+stage2_hold_keys() {
+	t=/sys/kernel/tracing
+	[ -w $t/tracing_on ] || return 0
+	echo 0 >$t/tracing_on
+	for e in raw_syscalls/sys_enter raw_syscalls/sys_exit sched/sched_process_fork \
+		sched/sched_process_exec sched/sched_process_exit; do
+		[ -w $t/events/$e/enable ] && echo 1 >$t/events/$e/enable
+	done
+}
+
 stage2_run() {
 	say "kernel $(cat /proc/sys/kernel/osrelease), root view ready after $(cut -d' ' -f1 /proc/uptime) s; running the command"
 	set -o pipefail
@@ -162,6 +183,7 @@ stage2() {
 		mount_retry -t ext4 /dev/vda "$VM_SCRATCH_DIR" || die "cannot mount /dev/vda (ext4)"
 	fi
 	stage2_cgroups
+	stage2_hold_keys
 	stage2_run
 	sync
 	umount "$RESULTS"
