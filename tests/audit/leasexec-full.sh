@@ -19,6 +19,7 @@ restore() {
 	fi
 	mountpoint -q "$MNT" && umount "$MNT"
 	rmdir "$MNT"
+	cleanup # common.sh's: its watchdog, the trust store
 }
 trap restore EXIT
 trap 'exit 1' INT TERM HUP
