@@ -50,6 +50,27 @@ static int layer_missing(struct run *r, struct plan *p, enum layer_id id, enum s
 	return 0;
 }
 
+/*
+ * group_source "caller", run as the caller: the supplementary groups the
+ * caller's own process holds (the kernel's list, read in hygiene), base
+ * first.  The run gets no group its caller does not already have, and no
+ * name service is asked (no NSS module loaded into this process for it).
+ */
+static int caller_groups(const struct caller *c, gid_t base, gid_t *groups, int *n)
+{
+	int room = *n, k = 0;
+
+	if (room < 1 || c->ngroups + 1 > room) {
+		*n = c->ngroups + 1;
+		return -E2BIG;
+	}
+	groups[k++] = base;
+	for (int i = 0; i < c->ngroups; i++)
+		groups[k++] = c->groups[i];
+	*n = k;
+	return 0;
+}
+
 static int plan_identity(struct run *r, struct plan *p)
 {
 	const char *user = r->lease.run_as_user ? r->lease.run_as_user : r->caller.user;
@@ -71,7 +92,11 @@ static int plan_identity(struct run *r, struct plan *p)
 							   "does not exist", r->lease.run_as_group));
 		p->id.gid = gr->gr_gid;
 	}
-	e = acct_grouplist(r->policy.group_source, NULL, pw->pw_name, p->id.gid, p->id.groups, &n);
+	if (r->policy.group_source == GROUPS_CALLER && pw->pw_uid == r->caller.uid)
+		e = caller_groups(&r->caller, p->id.gid, p->id.groups, &n);
+	else
+		e = acct_grouplist(r->policy.group_source, NULL, pw->pw_name, p->id.gid,
+				   p->id.groups, &n);
 	if (e == -E2BIG)
 		return fail(r, STAGE_PLAN, err_set(&r->err, E2BIG, "lease.run_as", "%s is in more "
 						   "than %zu groups", user, ARRAY_SIZE(p->id.groups)));

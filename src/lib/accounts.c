@@ -12,7 +12,7 @@
 
 const char *group_source_name(enum group_source s)
 {
-	return s == GROUPS_FILES ? "files" : "nss";
+	return s == GROUPS_FILES ? "files" : s == GROUPS_CALLER ? "caller" : "nss";
 }
 
 static int add(gid_t *groups, int room, int *k, gid_t g)

@@ -304,11 +304,11 @@ static int parse_fatal(const cJSON *root, struct policy *p, struct calyx_err *er
 	return r < 0 ? r : 0;
 }
 
-/* "group_source": "nss" (default) | "files": where run_as's groups come from */
+/* "group_source": "caller" (default) | "nss" | "files": where run_as's groups come from */
 static int parse_group_source(const cJSON *root, struct policy *p, struct calyx_err *err)
 {
-	static const char *const names[] = { "nss", "files" };
-	int v = GROUPS_NSS, r;
+	static const char *const names[] = { "nss", "files", "caller" };
+	int v = GROUPS_CALLER, r;
 
 	r = get_enum(root, "group_source", "policy", names, ARRAY_SIZE(names), &v, err);
 	p->group_source = (enum group_source)v;

@@ -105,7 +105,7 @@ struct policy {
 	int64_t sentinel_deny_threshold;
 	int64_t timeline_interval_ms; /* resource samples of a run (sentinel or supervisor); 0: none */
 	bool private_tmp;
-	enum group_source group_source; /* run_as's supplementary groups: NSS or /etc/group */
+	enum group_source group_source; /* run_as's groups: the caller's, NSS or /etc/group */
 	struct approval_rule *approvals;
 	size_t n_approvals;
 	int64_t retention_runs, retention_age;

@@ -20,7 +20,22 @@ ok "meta.json records every layer" test "$(meta '.layers | keys | length')" -ge 
 ok "the run ran as alice" test "$(as_alice "$LEASEXEC" -q -l "$ID" -- id -un 2>/dev/null)" = $ALICE
 want=$(id -G $ALICE | tr ' ' '\n' | sort -n | tr '\n' ' ')
 got=$(as_alice "$LEASEXEC" -q -l "$ID" -- id -G 2>/dev/null | tr ' ' '\n' | sort -n | tr '\n' ' ')
-ok "with alice's groups from the group database ($got)" test "$got" = "$want"
+ok "with alice's groups, as her session holds them ($got)" test "$got" = "$want"
+# group_source caller (the default): a caller that dropped its supplementary
+# groups does not get them back in a run; nss asks the group database again
+want_prim=$(id -g $ALICE)
+ok "alice is in a supplementary group here (the next checks could fail)" \
+	test "$(id -G $ALICE | wc -w)" -ge 2
+as_cleared() { (cd "$WORK" && setpriv --reuid=$ALICE --regid=$ALICE --clear-groups --reset-env -- "$@"); }
+got=$(as_cleared "$LEASEXEC" -q -l "$ID" -- id -G 2>/dev/null | tr ' ' '\n' | sort -n | tr '\n' ' ')
+ok "group_source caller: a caller without supplementary groups runs without them ($got)" \
+	test "$got" = "$want_prim "
+policy_set '.group_source = "nss"'
+got=$(as_cleared "$LEASEXEC" -q -l "$ID" -- id -G 2>/dev/null | tr ' ' '\n' | sort -n | tr '\n' ' ')
+ok "group_source nss: the same caller gets the group database's groups ($got)" test "$got" = "$want"
+got=$(as_alice "$LEASEXEC" -q -l "$ID" -- id -G 2>/dev/null | tr ' ' '\n' | sort -n | tr '\n' ' ')
+ok "group_source nss: alice's groups from the group database ($got)" test "$got" = "$want"
+policy_set 'del(.group_source)'
 # policy group_source files: the member lists of /etc/group, read by leasexec
 # itself (no NSS module loaded); alice's groups are all in the file here
 want_file=$( (id -g $ALICE; awk -F: -v u=$ALICE '{ n = split($4, m, ","); for (i = 1; i <= n; i++) if (m[i] == u) print $3 }' /etc/group) |

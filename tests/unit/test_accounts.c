@@ -115,6 +115,7 @@ START_TEST(missing_file)
 			 -ENOENT);
 	ck_assert_str_eq(group_source_name(GROUPS_FILES), "files");
 	ck_assert_str_eq(group_source_name(GROUPS_NSS), "nss");
+	ck_assert_str_eq(group_source_name(GROUPS_CALLER), "caller");
 }
 END_TEST
 

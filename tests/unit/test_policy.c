@@ -68,7 +68,7 @@ START_TEST(test_policy_fields)
 	ck_assert_int_eq(p.layers[LAYER_LANDLOCK_NET], REQ_BEST_EFFORT);
 	ck_assert_int_eq(p.sentinel, SENTINEL_PREFERRED);
 	ck_assert(p.private_tmp);
-	ck_assert_int_eq(p.group_source, GROUPS_NSS);
+	ck_assert_int_eq(p.group_source, GROUPS_CALLER);
 	ck_assert_int_eq(p.retention_runs, 1000);
 	ck_assert_int_eq(p.retention_age, 30 * 86400);
 	ck_assert_int_eq(p.audit_seal_every, 64);
