@@ -147,7 +147,9 @@ static void pass(struct stream *s, const char *p, size_t n)
 
 int out_pump(struct stream *s)
 {
-	char chunk[OUT_CHUNK / 4];
+	/* not on the stack: with stack-clash protection every call would probe all
+	 * 16 pages, and the first one fault each in; the supervisor is one thread */
+	static char chunk[OUT_CHUNK / 4];
 	size_t room = OUT_PENDING_MAX - s->pend_len;
 	ssize_t n;
 
