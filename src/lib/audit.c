@@ -669,7 +669,16 @@ static int rollback(struct writer *w, int r, struct calyx_err *err)
 		       "and will be reported", strerror(-r));
 }
 
-static int writer_commit(struct writer *w, struct calyx_err *err)
+static int writer_sync(int log_fd, bool new_file, const char *log_path)
+{
+	if (fdatasync(log_fd) < 0)
+		return -errno;
+	return new_file ? fsync_dir_of(log_path) : 0;
+}
+
+/* defer: the records are written, and their fdatasync goes to the thread
+ * that evolves the key (writer_evolve), before the evolution */
+static int writer_commit(struct writer *w, bool defer, struct calyx_err *err)
 {
 	int r;
 
@@ -680,10 +689,8 @@ static int writer_commit(struct writer *w, struct calyx_err *err)
 		return err_set(err, r, w->ctx->log_path, "cannot write the audit log: the file size "
 			       "limit (RLIMIT_FSIZE) is too low; nothing was recorded");
 	r = write_all(w->log_fd, w->out.data, w->out.len);
-	if (r == 0 && fdatasync(w->log_fd) < 0)
-		r = -errno;
-	if (r == 0 && w->new_file)
-		r = fsync_dir_of(w->ctx->log_path);
+	if (r == 0 && !defer)
+		r = writer_sync(w->log_fd, w->new_file, w->ctx->log_path);
 	return r < 0 ? rollback(w, r, err) : 0;
 }
 
@@ -701,18 +708,28 @@ static void writer_syslog(const struct writer *w)
 }
 
 /*
- * ctx->evolve_behind: the seal is durable; the key evolution (new slot, then
- * the old one blanked, each synced) goes on on a thread that owns the locked
- * fd, so no other writer gets in before it is done.  K_epoch stays on disk
+ * ctx->evolve_behind: the records and their seal are written; making them
+ * durable (fdatasync of the log, and of its directory for a new file) and
+ * then the key evolution (new slot, then the old one blanked, each synced) go
+ * on on a thread that owns the locked fds, so no other writer gets in before
+ * both are done, and the caller's own work (its artifacts) overlaps them.
+ * audit_wait() joins it and reports a failure of either: the caller must not
+ * exit before.  If the log cannot be synced, the records are truncated away
+ * as by an inline append, and the key is not evolved.  K_epoch stays on disk
  * no longer than when the caller waits; an evolution cut short (the process
  * killed) is a crash between seal and evolution, which the next writer rolls
- * forward.  One at a time: like the rest of this module, not for threads.
+ * forward; a process killed before the sync leaves its written records to
+ * the page cache, as any append killed after its write.  One at a time: like
+ * the rest of this module, not for threads.
  */
 static struct {
 	bool active;
 	pid_t pid;               /* whose thread it is: not a child's after fork */
 	pthread_t tid;
-	int lock_fd, key_fd;
+	int lock_fd, key_fd, log_fd;
+	off_t log_size;          /* before our records: what a failed sync truncates to */
+	bool new_file;
+	char log_path[PATH_MAX];
 	char key_path[PATH_MAX];
 	struct audit_key key;
 	int64_t seal_seq;
@@ -723,10 +740,21 @@ static struct {
 
 static void *behind_main(void *arg)
 {
-	behind.r = akey_advance(behind.key_fd, behind.key_path, &behind.key, behind.seal_seq,
-				behind.hash, &behind.err);
+	behind.r = writer_sync(behind.log_fd, behind.new_file, behind.log_path);
+	if (behind.r < 0) {
+		bool undone = ftruncate(behind.log_fd, behind.log_size) == 0 &&
+			      fdatasync(behind.log_fd) == 0;
+
+		err_set(&behind.err, behind.r, behind.log_path, "cannot make the audit log "
+			"durable: %s; %s", strerror(-behind.r), undone ? "nothing was recorded" :
+			"a torn record remains and will be reported");
+	} else {
+		behind.r = akey_advance(behind.key_fd, behind.key_path, &behind.key,
+					behind.seal_seq, behind.hash, &behind.err);
+	}
 	akey_wipe(&behind.key);
 	closep(&behind.key_fd);
+	closep(&behind.log_fd);
 	closep(&behind.lock_fd); /* releases the lock */
 	return arg;
 }
@@ -739,6 +767,7 @@ int audit_wait(struct calyx_err *err)
 		/* forked while it ran: the thread is the parent's; our copies of its
 		 * fds would hold the parent's lock */
 		closep(&behind.key_fd);
+		closep(&behind.log_fd);
 		closep(&behind.lock_fd);
 		akey_wipe(&behind.key);
 		behind.active = false;
@@ -751,13 +780,26 @@ int audit_wait(struct calyx_err *err)
 	return behind.r;
 }
 
-static int writer_evolve(struct writer *w, struct calyx_err *err)
+static bool behind_wanted(const struct writer *w)
+{
+	return w->ctx->evolve_behind && w->seal_n && w->ctx->key_path &&
+	       strlen(w->ctx->key_path) < sizeof(behind.key_path) &&
+	       strlen(w->ctx->log_path) < sizeof(behind.log_path);
+}
+
+/* The key's evolution after a seal: on the thread (which first syncs what
+ * writer_commit deferred) or here, after the records were synced inline. */
+static int writer_evolve(struct writer *w, bool deferred, struct calyx_err *err)
 {
 	sigset_t all, old;
 	int r = -1;
 
-	if (w->ctx->evolve_behind &&
-	    str_copy(behind.key_path, sizeof(behind.key_path), w->ctx->key_path)) {
+	if (deferred) {
+		str_copy(behind.key_path, sizeof(behind.key_path), w->ctx->key_path);
+		str_copy(behind.log_path, sizeof(behind.log_path), w->ctx->log_path);
+		behind.log_fd = w->log_fd;
+		behind.log_size = w->size;
+		behind.new_file = w->new_file;
 		behind.lock_fd = w->lock_fd;
 		behind.key_fd = w->key_fd;
 		behind.key = w->key;
@@ -772,10 +814,13 @@ static int writer_evolve(struct writer *w, struct calyx_err *err)
 		if (r == 0) {
 			behind.active = true;
 			behind.pid = getpid();
-			w->lock_fd = w->key_fd = -1; /* the thread's now */
+			w->lock_fd = w->key_fd = w->log_fd = -1; /* the thread's now */
 			return 0;
 		}
 		akey_wipe(&behind.key);
+		/* no thread: what it would have done, here */
+		if ((r = writer_sync(w->log_fd, w->new_file, w->ctx->log_path)) < 0)
+			return rollback(w, r, err);
 	}
 	return akey_advance(w->key_fd, w->ctx->key_path, &w->key, w->seal_seq, w->hash, err);
 }
@@ -817,6 +862,7 @@ int audit_append(const struct audit_ctx *ctx, const struct audit_event *ev, size
 {
 	_cleanup_(writer_done) struct writer w;
 	struct audit_result dummy;
+	bool defer;
 	int r;
 
 	if (!res)
@@ -837,12 +883,13 @@ int audit_append(const struct audit_ctx *ctx, const struct audit_event *ev, size
 		r = writer_rotate(&w, err);
 	if (r == 0)
 		r = writer_build(&w, ev, n, seal, res, err);
+	defer = r == 0 && behind_wanted(&w);
 	if (r == 0)
-		r = writer_commit(&w, err);
+		r = writer_commit(&w, defer, err);
 	if (r == 0)
-		writer_syslog(&w); /* durable now, whatever happens to the key below */
+		writer_syslog(&w); /* written (durable, unless the thread still syncs it) */
 	if (r == 0 && w.seal_n)
-		r = writer_evolve(&w, err);
+		r = writer_evolve(&w, defer, err);
 	if (r < 0) {
 		memset(res, 0, sizeof(*res));
 		return r;

@@ -34,11 +34,13 @@ struct audit_ctx {
 	 * signs each seal, so anyone with the trust store can check who sealed.
 	 * NULL: seals carry only the forward-secure MAC. */
 	const char *seal_sign_key;
-	/* After a seal, evolve the key on a thread of this process and return as
-	 * soon as the seal is durable: the two fdatasyncs of the key state
-	 * overlap the caller's own work.  The thread holds the lock until the new
-	 * key state is durable; audit_wait() joins it (call it before exiting;
-	 * the next audit_append waits for it too). */
+	/* For an append that seals: return once the records are written, and
+	 * make them durable and then evolve the key on a thread of this process:
+	 * the log's fdatasync and the two of the key state overlap the caller's
+	 * own work.  The thread holds the lock until all are done; audit_wait()
+	 * joins it and says whether the records became durable (call it before
+	 * exiting, and count the append as failed if it fails; the next
+	 * audit_append waits for it too). */
 	bool evolve_behind;
 };
 

@@ -350,9 +350,10 @@ START_TEST(key_evolves_old_key_erased)
 }
 END_TEST
 
-/* evolve_behind: the append returns with the seal durable; the evolution
- * finishes on a thread that holds the lock (audit_wait, or the next append,
- * waits for it), with the same result as evolving in line. */
+/* evolve_behind: the append returns with the records and seal written; their
+ * fdatasync and the evolution finish on a thread that holds the lock
+ * (audit_wait, or the next append, waits for it), with the same result as
+ * syncing and evolving in line. */
 START_TEST(key_evolves_behind)
 {
 	uint8_t prev[32];
