@@ -2,6 +2,7 @@
 # firejail, and the costs DESIGN §10 budgets.  bench/run does the work; method
 # and results in docs/PERFORMANCE.md.  The pieces also run on their own:
 #   make bench-audit       one durable audit append (bench/audit_append)
+#   bench/netns            a fresh network namespace against a pre-made one
 #   make bench-assess      the pre-exec assessment's speed budget (bench/assess)
 #   make bench-sentinel    the sentinel's per-syscall and registration costs
 #   bench/stages.sh        where one leasexec run spends its time (perf probes)
@@ -29,13 +30,17 @@ bench_timeline_sample_SOURCES = bench/timeline_sample.c
 bench_timeline_sample_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS)
 bench_timeline_sample_LDADD = $(LIBCALYX)
 
+# bench/netns: a fresh network namespace against joining a pre-made one.
+noinst_PROGRAMS += bench/netns
+bench_netns_SOURCES = bench/netns.c
+
 # bench/runs: runs commands many times (rates, latencies, peak RSS).
 noinst_PROGRAMS += bench/runs
 bench_runs_SOURCES = bench/runs.c
 
 include bench/sentinel/local.mk
 
-BENCH_DEPS = bench/audit_append$(EXEEXT) bench/runs$(EXEEXT) bench/assess$(EXEEXT) bench/timeline_sample$(EXEEXT) \
+BENCH_DEPS = bench/audit_append$(EXEEXT) bench/netns$(EXEEXT) bench/runs$(EXEEXT) bench/assess$(EXEEXT) bench/timeline_sample$(EXEEXT) \
 	bench/sentinel/getppid-loop$(EXEEXT) bench/sentinel/reg-bench$(EXEEXT) \
 	tests/bin/leasexec$(EXEEXT) tests/bin/calyx$(EXEEXT)
 if ENABLE_SENTINEL
