@@ -30,6 +30,11 @@ bench_timeline_sample_SOURCES = bench/timeline_sample.c
 bench_timeline_sample_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS)
 bench_timeline_sample_LDADD = $(LIBCALYX)
 
+# bench/sha_rate: SHA-256 of one core, the ceiling of the capture rate.
+noinst_PROGRAMS += bench/sha_rate
+bench_sha_rate_SOURCES = bench/sha_rate.c
+bench_sha_rate_LDADD = $(LIBCALYX)
+
 # bench/netns: a fresh network namespace against joining a pre-made one.
 noinst_PROGRAMS += bench/netns
 bench_netns_SOURCES = bench/netns.c
@@ -40,7 +45,7 @@ bench_runs_SOURCES = bench/runs.c
 
 include bench/sentinel/local.mk
 
-BENCH_DEPS = bench/audit_append$(EXEEXT) bench/netns$(EXEEXT) bench/runs$(EXEEXT) bench/assess$(EXEEXT) bench/timeline_sample$(EXEEXT) \
+BENCH_DEPS = bench/audit_append$(EXEEXT) bench/netns$(EXEEXT) bench/sha_rate$(EXEEXT) bench/runs$(EXEEXT) bench/assess$(EXEEXT) bench/timeline_sample$(EXEEXT) \
 	bench/sentinel/getppid-loop$(EXEEXT) bench/sentinel/reg-bench$(EXEEXT) \
 	tests/bin/leasexec$(EXEEXT) tests/bin/calyx$(EXEEXT)
 if ENABLE_SENTINEL
