@@ -128,9 +128,11 @@ static void report(const char *what, double *v, int n)
 	printf("%-46s %8.3f %8.3f %8.3f %8.3f\n", what, s.median, s.p90, s.p99, s.mean);
 }
 
-/* A leasexec run as it waits now: the seal's key evolution runs on a thread
- * (evolve_behind) and the caller only waits for the seal to be durable; the
- * join (audit_wait) is not timed: leasexec overlaps it with its last work. */
+/* A leasexec run as it waits now: the first append is durable when it returns;
+ * for the sealing one, the fdatasync of the records and the key evolution run
+ * on a thread (evolve_behind) and the caller waits only for the write; the
+ * join (audit_wait) is not timed: leasexec overlaps it with its last work
+ * (artifacts, cgroup removal) and waits for it before exiting. */
 static double run_behind(struct bench *b)
 {
 	struct calyx_err err = { 0 };
@@ -155,7 +157,7 @@ static const char *const case_names[N_CASES] = {
 	[SEAL] = "audit_append, 1 record + seal",
 	[BATCH] = "audit_append, 3 records in one call",
 	[RUN] = "a leasexec run: 3 records, then 1 + seal",
-	[RUN_BEHIND] = "the same, key evolution behind (what it waits)",
+	[RUN_BEHIND] = "the same, sync+evolution behind (what it waits)",
 };
 
 struct trails {
