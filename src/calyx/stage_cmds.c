@@ -876,12 +876,12 @@ static bool audited(const char *type, const char *run)
 	return false;
 }
 
-/* The final record of a commit or rollback, once: a rerun after a kill between
- * the record and the journal's "done" does not write it twice. */
+/* The final record of a commit or rollback, once: a resumed one (killed, maybe
+ * between the record and the journal's "done") does not write it twice. */
 static int final_record(struct cx *cx, struct policy *pol, const struct srun *s,
-			const char *type, const cJSON *d)
+			const char *type, bool resumed, const cJSON *d)
 {
-	if (audited(type, s->id))
+	if (resumed && audited(type, s->id))
 		return 0;
 	return cx_audit(cx, pol, type, s->lease, s->id, d);
 }
@@ -941,7 +941,7 @@ static int do_commit(struct cx *cx, struct policy *pol, struct srun *s, int *roo
 	cJSON_AddItemToObject(d, "signatures", TAKE_PTR(sigs));
 	/* the record first, then the journal's "done": a commit killed between the
 	 * two is resumed, and finds its record written already */
-	if (final_record(cx, pol, s, "stage_event.COMMITTED", d) < 0)
+	if (final_record(cx, pol, s, "stage_event.COMMITTED", resume, d) < 0)
 		return EXIT_ERR;
 	if (set_state(s, "committed", &err) < 0)
 		return cx_fail(&err, EXIT_ERR);
@@ -980,7 +980,7 @@ static int do_rollback(struct cx *cx, struct policy *pol, struct srun *s, int *r
 			s->id);
 		return cx_fail(&err, EXIT_ERR);
 	}
-	if (final_record(cx, pol, s, "stage_event.ROLLED_BACK", d) < 0)
+	if (final_record(cx, pol, s, "stage_event.ROLLED_BACK", again, d) < 0)
 		return EXIT_ERR;
 	if (set_state(s, "rolled-back", &err) < 0)
 		return cx_fail(&err, EXIT_ERR);

@@ -295,6 +295,18 @@ ok "... its signature is in the COMMITTED record" test "$(jq -r 'select(.type=="
 policy_set '.commit = {"by": ["someone-else"]}'
 "$CALYX" -q run rollback "$RS" >/dev/null 2>"$WORK/by.err"
 ok "commit.by without root: root acting directly may not roll back (exit $?)" grep -q "policy.commit.by: root may not" "$WORK/by.err"
+# commit.by ["subject"]: the run's subject, acting through sudo, may commit; root
+# directly and another sudo user may not
+RSUB=$(srun "$ID" "echo mine > $APP/mine")
+policy_set '.commit = {"by": ["subject"]}'
+expect_denied "commit.by [subject]: root acting directly may not commit" \
+	"policy.commit.by: root may not commit runs of" "$CALYX" run commit "$RSUB"
+expect_denied "... nor another user through sudo" "policy.commit.by: nobody may not commit" \
+	env SUDO_USER=nobody "$CALYX" run commit "$RSUB"
+ok "... nothing applied" test ! -e "$APP/mine"
+out=$(SUDO_USER=$ALICE "$CALYX" run commit "$RSUB" --reason "mine" 2>&1)
+ok "... the subject through sudo commits ($out)" test "$(cat "$APP/mine" 2>/dev/null)" = mine -a \
+	"$(jq -r --arg r "$RSUB" 'select(.run==$r and .type=="stage_event.COMMITTED") | .details.by' "$T/var/log/calyx/audit.jsonl")" = "$ALICE"
 setup_root >/dev/null
 
 # --- a big manifest: 1,000 files (over the 64 KiB a lease may have) ---------------------------
@@ -362,10 +374,10 @@ if command -v strace >/dev/null; then
 	last_flock_r=$(last_of flock "$CALYX" run rollback "$r")
 	make_app
 	r=$(srun "$ID" "$CHANGE")
-	"$CALYX" -q run commit "$r" >/dev/null 2>&1
+	last_ren_c=$(last_of renameat,renameat2 "$CALYX" run commit "$r")
 	last_ren_r=$(last_of renameat,renameat2 "$CALYX" run rollback "$r")
-	ok "the calls of an unkilled commit and rollback are counted (commit flock $last_flock_c, rollback flock $last_flock_r, rollback renames $last_ren_r)" \
-		test "$last_flock_c" -gt 0 -a "$last_flock_r" -gt 0 -a "$last_ren_r" -gt 0
+	ok "the calls of an unkilled commit and rollback are counted (commit flock $last_flock_c, renames $last_ren_c; rollback flock $last_flock_r, renames $last_ren_r)" \
+		test "$last_flock_c" -gt 0 -a "$last_ren_c" -gt 0 -a "$last_flock_r" -gt 0 -a "$last_ren_r" -gt 0
 	[ "$last_ren_r" -gt 0 ] || diag "run $r: $(head -c 300 "$WORK/count.st") $(head -c 300 "$WORK/count.err")"
 	for point in renameat,renameat2:1 renameat,renameat2:3 unlinkat:2 mkdirat:1 \
 		     flock:$last_flock_r renameat,renameat2:$last_ren_r; do
@@ -386,18 +398,23 @@ if command -v strace >/dev/null; then
 			test "$(tree_hash "$APP")" = "$H0" -a $rc2 -eq 0 -a "$types" = "stage_event.ROLLING_BACK stage_event.ROLLED_BACK " -a \
 			"$(run_types "$r" | grep -cx stage_event.ROLLED_BACK)" = 1 -a "$(jq -r .state "$RUNS/$r/stage/state.json")" = rolled-back
 	done
-	# a commit killed at its final record's audit lock: the journal still says
-	# committing, and the next commit writes the record
-	make_app
-	r=$(srun "$ID" "$CHANGE")
-	strace -f -qq -o /dev/null -e trace=flock -e inject=flock:signal=KILL:when=$last_flock_c \
-		"$CALYX" run commit "$r" >/dev/null 2>&1 9>&-
-	state=$(jq -r .state "$RUNS/$r/stage/state.json" 2>/dev/null)
-	"$CALYX" -q run commit "$r" >/dev/null 2>"$WORK/fi.err"
-	rc2=$?
-	ok "commit killed at its final record (state $state), then commit (exit $rc2): COMMITTED once, state committed" \
-		test $rc2 -eq 0 -a "$(tree_hash "$APP")" = "$HM" -a "$(run_types "$r" | grep -cx stage_event.COMMITTED)" = 1 -a \
-		"$(jq -r .state "$RUNS/$r/stage/state.json")" = committed
+	# a commit killed at its final record's audit lock (the journal still says
+	# committing) or at its last rename (the journal's "committed", after the
+	# record): the next commit ends it, and COMMITTED is there once
+	for point in flock:$last_flock_c renameat,renameat2:$last_ren_c; do
+		SYSCALLS=${point%:*}
+		n=${point##*:}
+		make_app
+		r=$(srun "$ID" "$CHANGE")
+		strace -f -qq -o /dev/null -e trace=$SYSCALLS -e inject=$SYSCALLS:signal=KILL:when=$n \
+			"$CALYX" run commit "$r" >/dev/null 2>&1 9>&-
+		state=$(jq -r .state "$RUNS/$r/stage/state.json" 2>/dev/null)
+		"$CALYX" -q run commit "$r" >/dev/null 2>"$WORK/fi.err"
+		rc2=$?
+		ok "commit killed at $SYSCALLS #$n (state $state), then commit (exit $rc2): COMMITTED once, state committed" \
+			test $rc2 -eq 0 -a "$(tree_hash "$APP")" = "$HM" -a "$(run_types "$r" | grep -cx stage_event.COMMITTED)" = 1 -a \
+			"$(jq -r .state "$RUNS/$r/stage/state.json")" = committed
+	done
 	ok "after the killed commits and rollbacks, calyx audit verify is clean" "$CALYX" -q audit verify
 elif [ "${CI:-}" = true ]; then
 	not_ok "the SIGKILL fault injection tests need strace (.ci/run installs it): not installed"
