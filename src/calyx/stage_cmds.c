@@ -407,6 +407,37 @@ static void refuse_line(const char *root, const char *path, const char *why, siz
 	(*n)++;
 }
 
+/*
+ * A directory the change removes holds only what the change removes before it:
+ * else the removal would stop half-way (ENOTEMPTY).  Refused even with --force:
+ * nobody decided on what someone else put there.  0, or 1 (refused, said).
+ */
+static int dir_holds_more(int root, const char *id, const struct stage_dir *d,
+			  const struct stage_entry *e, int dir, size_t *bad)
+{
+	enum stage_type from = dir > 0 ? e->old.type : new_of(e)->type;
+	enum stage_type to = dir > 0 ? new_of(e)->type : e->old.type;
+	_cleanup_close_ int fd = -1;
+	char extra[PATH_MAX + 8], why[PATH_MAX + 96], tmp[300];
+	int r;
+
+	if (from != ST_DIR || to == ST_DIR)
+		return 0;
+	if ((fd = stage_openat(root, e->path, O_RDONLY | O_DIRECTORY, 0)) == -ENOENT)
+		return 0;
+	tmp_name(tmp, sizeof(tmp), id, "");
+	r = fd < 0 ? fd : stage_dir_unlisted(fd, d, e->path, dir, tmp, extra, sizeof(extra));
+	if (r == 0)
+		return 0;
+	if (r < 0)
+		snprintf(why, sizeof(why), "cannot list: %s", strerror(-r));
+	else
+		snprintf(why, sizeof(why), "conflict: the real directory holds %s/%s, which the %s "
+			 "does not remove", d->root, extra, dir > 0 ? "stage" : "rollback");
+	refuse_line(d->root, e->path, why, bad);
+	return 1;
+}
+
 /* Every path that would be applied is safe and unchanged since the run: else refused. */
 static size_t check_all(struct srun *s, const int *roots, int dir, bool force, size_t *conflicts)
 {
@@ -444,6 +475,8 @@ static size_t check_all(struct srun *s, const int *roots, int dir, bool force, s
 					    "changed again since the commit (--force restores it)",
 					    &bad);
 				(*conflicts)++;
+			} else if (c == (dir > 0 ? C_OLD : C_NEW)) {
+				*conflicts += dir_holds_more(roots[i], s->id, d, e, dir, &bad);
 			}
 		}
 	}
@@ -669,6 +702,19 @@ static cJSON *details(const struct srun *s, const char *who, const struct stage_
 	return d;
 }
 
+/* A run still going (no meta.json: no lease, no manifest yet) is refused, on record. */
+static int refuse_busy(struct cx *cx, struct policy *pol, const char *id, const char *who,
+		       struct calyx_err *err)
+{
+	_cleanup_cjson_ cJSON *d = cJSON_CreateObject();
+
+	cx_fail(err, EXIT_INVALID);
+	cJSON_AddStringToObject(d, "by", who);
+	cJSON_AddStringToObject(d, "refused", "the run is still going");
+	cx_audit(cx, pol, "stage_event.REFUSED", NULL, id, d);
+	return EXIT_INVALID;
+}
+
 static int refuse(struct cx *cx, struct policy *pol, const struct srun *s, const char *type,
 		  const char *who, const struct stage_opts *o, const char *why)
 {
@@ -697,7 +743,7 @@ static int gate(struct cx *cx, struct policy *pol, struct srun *s, const char *w
 		     strcmp(s->state, "rolling-back")) {
 		snprintf(why, sizeof(why), "%s: the stage is %s", s->id, s->state);
 		fprintf(stderr, "calyx: refused: %s\n", why);
-		return EXIT_INVALID;
+		return refuse(cx, pol, s, "stage_event.REFUSED", who, o, why);
 	}
 	return 0;
 }
@@ -798,6 +844,48 @@ static cJSON *commit_signatures(const struct policy *pol, const struct srun *s,
 	return TAKE_PTR(sigs);
 }
 
+#define AUDIT_TAIL_MAX (16u << 20)
+
+/*
+ * Is there a record of type for this run in the audit log's last
+ * AUDIT_TAIL_MAX bytes?  Strings a user controls are JSON-escaped there, so
+ * "type":"..." and "run":"..." can only be the record's own fields.
+ */
+static bool audited(const char *type, const char *run)
+{
+	_cleanup_close_ int fd = open(calyx_paths.audit_log, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_buf_ struct buf b = { 0 };
+	char t[96], r[64];
+	struct stat st;
+
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return false;
+	if (st.st_size > (off_t)AUDIT_TAIL_MAX && lseek(fd, st.st_size - AUDIT_TAIL_MAX,
+							SEEK_SET) < 0)
+		return false;
+	if (read_fd_bounded(fd, AUDIT_TAIL_MAX, &b) < 0 || buf_addc(&b, '\0') < 0)
+		return false;
+	snprintf(t, sizeof(t), "\"type\":\"%s\"", type);
+	snprintf(r, sizeof(r), "\"run\":\"%s\"", run);
+	for (char *l = b.data, *nl; l && *l; l = nl ? nl + 1 : NULL) {
+		if ((nl = strchr(l, '\n')))
+			*nl = '\0';
+		if (strstr(l, t) && strstr(l, r))
+			return true;
+	}
+	return false;
+}
+
+/* The final record of a commit or rollback, once: a resumed one (killed, maybe
+ * between the record and the journal's "done") does not write it twice. */
+static int final_record(struct cx *cx, struct policy *pol, const struct srun *s,
+			const char *type, bool resumed, const cJSON *d)
+{
+	if (resumed && audited(type, s->id))
+		return 0;
+	return cx_audit(cx, pol, type, s->lease, s->id, d);
+}
+
 static int do_commit(struct cx *cx, struct policy *pol, struct srun *s, int *roots,
 		     const struct stage_opts *o, const char *who)
 {
@@ -851,10 +939,12 @@ static int do_commit(struct cx *cx, struct policy *pol, struct srun *s, int *roo
 	cJSON_AddStringToObject(d, "rollback_sha256", pack);
 	cJSON_AddBoolToObject(d, "resumed", resume);
 	cJSON_AddItemToObject(d, "signatures", TAKE_PTR(sigs));
+	/* the record first, then the journal's "done": a commit killed between the
+	 * two is resumed, and finds its record written already */
+	if (final_record(cx, pol, s, "stage_event.COMMITTED", resume, d) < 0)
+		return EXIT_ERR;
 	if (set_state(s, "committed", &err) < 0)
 		return cx_fail(&err, EXIT_ERR);
-	if (cx_audit(cx, pol, "stage_event.COMMITTED", s->lease, s->id, d) < 0)
-		return EXIT_ERR;
 	if (!cx->quiet)
 		printf("%s: committed%s; rollback pack %.16s\n", s->id, resume ? " (resumed)" : "",
 		       pack);
@@ -876,20 +966,24 @@ static int do_rollback(struct cx *cx, struct policy *pol, struct srun *s, int *r
 		return refuse(cx, pol, s, "stage_event.CONFLICT", who, o, "changed since the commit");
 	if (pack_digest(s, pack, &err) < 0 && !strcmp(s->state, "committed"))
 		return cx_fail(&err, EXIT_ERR);
-	if (!again && set_state(s, "rolling-back", &err) < 0)
-		return cx_fail(&err, EXIT_ERR);
+	d = details(s, who, o);
+	cJSON_AddStringToObject(d, "rollback_sha256", pack);
+	cJSON_AddBoolToObject(d, "forced", o->force);
+	cJSON_AddBoolToObject(d, "resumed", again);
+	/* the intent on record before the journal says so and the tree changes:
+	 * a rollback killed half-way is visible in the trail */
+	if (!again && (cx_audit(cx, pol, "stage_event.ROLLING_BACK", s->lease, s->id, d) < 0 ||
+		       set_state(s, "rolling-back", &err) < 0))
+		return err.msg[0] ? cx_fail(&err, EXIT_ERR) : EXIT_ERR;
 	if (walk_apply(s, roots, -1, o->force, &err) < 0) {
 		fprintf(stderr, "calyx: the rollback stopped; `calyx run rollback %s` completes it\n",
 			s->id);
 		return cx_fail(&err, EXIT_ERR);
 	}
+	if (final_record(cx, pol, s, "stage_event.ROLLED_BACK", again, d) < 0)
+		return EXIT_ERR;
 	if (set_state(s, "rolled-back", &err) < 0)
 		return cx_fail(&err, EXIT_ERR);
-	d = details(s, who, o);
-	cJSON_AddStringToObject(d, "rollback_sha256", pack);
-	cJSON_AddBoolToObject(d, "forced", o->force);
-	if (cx_audit(cx, pol, "stage_event.ROLLED_BACK", s->lease, s->id, d) < 0)
-		return EXIT_ERR;
 	if (!cx->quiet)
 		printf("%s: rolled back\n", s->id);
 	return EXIT_OK;
@@ -913,7 +1007,7 @@ static int change(struct cx *cx, int argc, char **argv, bool commit)
 		return cx_fail(&err, EXIT_ERR);
 	acting_user(cx, who, sizeof(who));
 	if ((r = srun_load(o.run, &s, &err)) < 0)
-		r = cx_fail(&err, r == -EBUSY ? EXIT_INVALID : EXIT_ERR);
+		r = r == -EBUSY ? refuse_busy(cx, &pol, s.id, who, &err) : cx_fail(&err, EXIT_ERR);
 	else if (!(r = gate(cx, &pol, &s, who, &o, commit)) && open_roots(&s, roots, &err) < 0)
 		r = cx_fail(&err, EXIT_ERR);
 	else if (!r)
@@ -950,10 +1044,13 @@ int stage_discard_cmd(struct cx *cx, int argc, char **argv)
 		return cx_fail(&err, EXIT_ERR);
 	acting_user(cx, who, sizeof(who));
 	if ((r = srun_load(o.run, &s, &err)) < 0) {
-		r = cx_fail(&err, r == -EBUSY ? EXIT_INVALID : EXIT_ERR);
+		r = r == -EBUSY ? refuse_busy(cx, &pol, s.id, who, &err) : cx_fail(&err, EXIT_ERR);
 	} else if (strcmp(s.state, "staged") != 0) {
-		fprintf(stderr, "calyx: refused: %s: the stage is %s, not staged\n", s.id, s.state);
-		r = EXIT_INVALID;
+		char why[96];
+
+		snprintf(why, sizeof(why), "%s: the stage is %s, not staged", s.id, s.state);
+		fprintf(stderr, "calyx: refused: %s\n", why);
+		r = refuse(cx, &pol, &s, "stage_event.REFUSED", who, &o, why);
 	} else {
 		for (size_t i = 0; i < s.man.n && r == 0; i++) {
 			snprintf(up, sizeof(up), "%zu", i);
@@ -991,18 +1088,50 @@ static bool wanted(const struct stage_opts *o, const char *root, const char *pat
 	return false;
 }
 
-/* The content of one side: a file below dirfd (bounded), or a symlink's target. */
-static int side(int dirfd, const char *path, const struct stage_obj *o, struct buf *b)
+/*
+ * A file's content below dirfd if it is still what the manifest recorded:
+ * 0, or -ESTALE (gone or changed: not the content to show), or -errno.
+ */
+static int content_as_recorded(int dirfd, const char *path, const struct stage_obj *o,
+			       struct buf *b)
 {
-	_cleanup_close_ int fd = -1;
+	_cleanup_close_ int fd = dirfd < 0 ? -ENOENT : stage_openat(dirfd, path,
+								    O_RDONLY | O_NONBLOCK, 0);
+	struct stat st;
+	uint8_t h[32];
+	char hex[65];
+	int r;
+
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != o->size)
+		return -ESTALE;
+	if ((r = read_fd_bounded(fd, 64u << 20, b)) < 0)
+		return r;
+	sig_sha256(b->data, b->len, h);
+	sig_hex(h, sizeof(h), hex);
+	if (strcmp(hex, o->sha256) == 0)
+		return 0;
+	buf_free(b);
+	return -ESTALE;
+}
+
+/*
+ * One side of a change as the manifest recorded it, whatever happened since:
+ * a symlink's target from the manifest; a file from the first of the places
+ * given (the rollback pack, the upper layer, the real tree) that still holds
+ * that content.  -ESTALE: none does any more.
+ */
+static int side(const int *from, size_t n, const char *path, const struct stage_obj *o,
+		struct buf *b)
+{
+	int r = -ESTALE;
 
 	if (o->type == ST_SYMLINK)
 		return buf_adds(b, o->target ? o->target : "");
 	if (o->type != ST_FILE)
 		return 0;
-	if (dirfd < 0 || (fd = stage_openat(dirfd, path, O_RDONLY | O_NONBLOCK, 0)) < 0)
-		return fd < 0 ? fd : -ENOENT;
-	return read_fd_bounded(fd, 64u << 20, b);
+	for (size_t i = 0; i < n && r == -ESTALE; i++)
+		r = content_as_recorded(from[i], path, o, b);
+	return r;
 }
 
 /* git's modes, but with the exact permission bits: a staged chmod 600 matters */
@@ -1043,8 +1172,22 @@ static void diff_header(const char *a, const char *b, const struct stage_entry *
 		printf("old mode %06o\nnew mode %06o\n", git_mode(&e->old), git_mode(&e->new));
 }
 
+/* A change whose content cannot be shown any more: one line, not a failure. */
+static int diff_gone(const char *pa, const char *pb, const struct stage_entry *e,
+		     const struct stage_opts *o, const char *why, struct dstat *st)
+{
+	st->files++;
+	if (o->stat) {
+		printf(" %s | %s\n", pb, why);
+		return 0;
+	}
+	diff_header(pa, pb, e);
+	printf("%s: %s\n", e->kind == SK_ADDED ? pb : pa, why);
+	return 0;
+}
+
 static int diff_entry(const struct stage_dir *d, const struct stage_entry *e, int real, int up,
-		      const struct stage_opts *o, struct dstat *st)
+		      int pack, const struct stage_opts *o, struct dstat *st)
 {
 	_cleanup_buf_ struct buf a = { 0 }, b = { 0 }, out = { 0 };
 	char pa[PATH_MAX], pb[PATH_MAX], la[PATH_MAX + 2], lb[PATH_MAX + 2];
@@ -1058,10 +1201,24 @@ static int diff_entry(const struct stage_dir *d, const struct stage_entry *e, in
 	/* a rename is of identical content, a metadata change has none */
 	bool content = e->kind != SK_RENAMED && e->kind != SK_METADATA;
 
-	if (content && e->kind != SK_ADDED && (r = side(real, e->path, &e->old, &a)) < 0)
+	const int olds[] = { pack, real }, news[] = { up, real };
+	const char *gone = NULL;
+
+	if (content && e->kind != SK_ADDED && (r = side(olds, 2, e->path, &e->old, &a)) < 0)
+		gone = "the old content is no longer available";
+	if (r == -ESTALE)
+		r = 0;
+	else if (r < 0)
 		return r;
-	if (content && e->kind != SK_DELETED && (r = side(up, e->path, &e->new, &b)) < 0)
+	if (content && e->kind != SK_DELETED && (r = side(news, 2, e->path, &e->new, &b)) < 0)
+		gone = gone ? "the old and the new content are no longer available" :
+		       "the new content is no longer available";
+	if (r == -ESTALE)
+		r = 0;
+	else if (r < 0)
 		return r;
+	if (gone)
+		return diff_gone(pa, pb, e, o, gone, st);
 	snprintf(la, sizeof(la), e->kind == SK_ADDED ? "/dev/null" : "a/%s", pa);
 	snprintf(lb, sizeof(lb), e->kind == SK_DELETED ? "/dev/null" : "b/%s", pb);
 	if (e->kind != SK_RENAMED && e->kind != SK_METADATA)
@@ -1095,17 +1252,20 @@ static int diff_dir(struct srun *s, size_t i, const struct stage_opts *o, struct
 		    struct calyx_err *err)
 {
 	const struct stage_dir *d = &s->man.d[i];
-	char up[32];
-	_cleanup_close_ int real = stage_open_root(d->root), upfd = -1;
+	char up[32], pk[32];
+	_cleanup_close_ int real = stage_open_root(d->root), upfd = -1, pack = -1;
 	int r;
 
 	snprintf(up, sizeof(up), "%zu/upper", i);
+	snprintf(pk, sizeof(pk), "rollback/%zu", i);
 	upfd = openat(s->sdir, up, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (upfd < 0 && strcmp(s->state, "staged") == 0)
 		return err_set(err, errno, up, "cannot open the staged content: %s", strerror(errno));
+	/* after a commit the pre-images are in the pack: the real tree holds the new side */
+	pack = openat(s->dir, pk, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	for (size_t k = 0; k < d->n; k++)
 		if (wanted(o, d->root, d->e[k].path) &&
-		    (r = diff_entry(d, &d->e[k], real, upfd, o, st)) < 0)
+		    (r = diff_entry(d, &d->e[k], real, upfd, pack, o, st)) < 0)
 			return err_set(err, r, d->e[k].path, "cannot diff: %s", strerror(-r));
 	return 0;
 }

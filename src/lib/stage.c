@@ -434,6 +434,46 @@ void stage_find_renames(struct stage_dir *d)
 	}
 }
 
+/* Is path/name an entry whose end state (dir > 0: the commit's, else the rollback's) is absent? */
+static bool removed_by(const struct stage_dir *d, const char *path, const char *name, int dir)
+{
+	size_t pl = strlen(path);
+
+	for (size_t i = 0; i < d->n; i++) {
+		const struct stage_entry *e = &d->e[i];
+		enum stage_type end = dir > 0 ? (e->kind == SK_DELETED ? ST_NONE : e->new.type) :
+				      e->old.type;
+
+		if (end == ST_NONE && strncmp(e->path, path, pl) == 0 && e->path[pl] == '/' &&
+		    strcmp(e->path + pl + 1, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+int stage_dir_unlisted(int dirfd, const struct stage_dir *d, const char *path, int dir,
+		       const char *tmp_prefix, char *ret, size_t n)
+{
+	struct calyx_err err = { 0 };
+	char **v = list_dir(dirfd, &err, path);
+	size_t tl = tmp_prefix ? strlen(tmp_prefix) : 0;
+	int r = 0;
+
+	if (!v)
+		return -(err.code ? err.code : ENOMEM);
+	for (char **p = v; *p && !r; p++) {
+		/* what a killed commit or rollback left beside a name it removes */
+		if (tl && strncmp(*p, tmp_prefix, tl) == 0 && removed_by(d, path, *p + tl, dir))
+			continue;
+		if (!removed_by(d, path, *p, dir)) {
+			snprintf(ret, n, "%s/%s", path, *p);
+			r = 1;
+		}
+	}
+	strv_free(v);
+	return r;
+}
+
 /* ---- JSON -------------------------------------------------------------- */
 
 static cJSON *obj_json(const struct stage_obj *o)

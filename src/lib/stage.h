@@ -83,6 +83,16 @@ int stage_scan(int upper, int lower, const char *root, struct stage_dir *ret,
 	       struct calyx_err *err);
 /* Pair deleted and added files of equal content into renames. */
 void stage_find_renames(struct stage_dir *d);
+/*
+ * A directory that a commit (dir > 0) or rollback (dir < 0) removes must hold
+ * only what the same change removes first: else its removal fails half-way
+ * (ENOTEMPTY).  dirfd is the real directory at path; 1 and the first name it
+ * holds that the manifest does not remove (as path/name in ret), 0, or -errno.
+ * A name tmp_prefix + a name removed counts as removed (the copy a killed
+ * commit or rollback left beside it; tmp_prefix may be NULL).
+ */
+int stage_dir_unlisted(int dirfd, const struct stage_dir *d, const char *path, int dir,
+		       const char *tmp_prefix, char *ret, size_t n);
 /* The identity of name below dirfd, not following a final symlink; ST_NONE if absent. */
 int stage_stat(int dirfd, const char *name, bool hash, struct stage_obj *ret);
 void stage_obj_free(struct stage_obj *o);

@@ -305,6 +305,51 @@ START_TEST(scan_opaque_dir)
 }
 END_TEST
 
+/* A directory a commit deletes (or a rollback removes) holds nothing the change does not remove. */
+START_TEST(dir_unlisted_names_extra)
+{
+	struct stage_entry e[] = {
+		{ .path = "dd/a", .kind = SK_DELETED, .old = { .type = ST_FILE } },
+		{ .path = "dd", .kind = SK_DELETED, .old = { .type = ST_DIR } },
+		{ .path = "ddish", .kind = SK_DELETED, .old = { .type = ST_FILE } },
+		{ .path = "tree", .kind = SK_ADDED, .new = { .type = ST_DIR } },
+		{ .path = "tree/leaf", .kind = SK_ADDED, .new = { .type = ST_FILE } },
+	};
+	struct stage_dir d = { .root = "/srv/app", .e = e, .n = ARRAY_SIZE(e) };
+	char name[128];
+	int fd;
+
+	dir("low/dd");
+	put("low/dd/a", "a\n", 0644);
+	ck_assert_int_ge(fd = sub("low/dd"), 0);
+	ck_assert_int_eq(stage_dir_unlisted(fd, &d, "dd", 1, NULL, name, sizeof(name)), 0);
+	/* someone adds a file under the directory the stage deletes */
+	put("low/dd/b", "b\n", 0644);
+	ck_assert_int_eq(stage_dir_unlisted(fd, &d, "dd", 1, NULL, name, sizeof(name)), 1);
+	ck_assert_str_eq(name, "dd/b");
+	/* a name deleted elsewhere (ddish, elsewhere) does not count */
+	put("low/dd/ddish", "c\n", 0644);
+	unlinkat(fd, "b", 0);
+	ck_assert_int_eq(stage_dir_unlisted(fd, &d, "dd", 1, NULL, name, sizeof(name)), 1);
+	ck_assert_str_eq(name, "dd/ddish");
+	close(fd);
+	/* a rollback removes the added tree: only what the commit added may be in it */
+	ck_assert_int_ge(fd = sub("up/tree"), 0);
+	ck_assert_int_eq(stage_dir_unlisted(fd, &d, "tree", -1, NULL, name, sizeof(name)), 0);
+	ck_assert_int_eq(stage_dir_unlisted(fd, &d, "tree", 1, NULL, name, sizeof(name)), 1);
+	/* the copy a killed commit left beside a name it adds is not someone else's */
+	put("up/tree/.calyx-RUN-x.leaf", "l\n", 0644);
+	ck_assert_int_eq(stage_dir_unlisted(fd, &d, "tree", -1, ".calyx-RUN-x.", name,
+					    sizeof(name)), 0);
+	ck_assert_int_eq(stage_dir_unlisted(fd, &d, "tree", -1, NULL, name, sizeof(name)), 1);
+	unlinkat(fd, ".calyx-RUN-x.leaf", 0);
+	put("up/tree/later", "l\n", 0644);
+	ck_assert_int_eq(stage_dir_unlisted(fd, &d, "tree", -1, NULL, name, sizeof(name)), 1);
+	ck_assert_str_eq(name, "tree/later");
+	close(fd);
+}
+END_TEST
+
 static int parse_text(const char *text, struct stage_manifest *m, struct calyx_err *err)
 {
 	cJSON *j = cJSON_Parse(text);
@@ -370,6 +415,7 @@ int main(void)
 	tcase_add_test(tm, scan_whiteouts);
 	tcase_add_test(tm, scan_opaque_dir);
 	tcase_add_test(tm, parse_refuses_escapes);
+	tcase_add_test(tm, dir_unlisted_names_extra);
 	suite_add_tcase(s, tm);
 	return ck_run(s);
 }
