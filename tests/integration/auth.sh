@@ -47,6 +47,27 @@ term_ok "after auth_timeout: the prompt again" '^\[leasexec\] Password:' 50
 term_type "$PW"
 term_ok "... and the run" 'EXIT=0' 50
 
+# the timestamp is the terminal's and the login session's: within the window,
+# another terminal of alice (script(1): a new pty in a new session) is asked
+# again, and so is a new session that holds this terminal on its fds but not
+# as its controlling terminal (setsid: no terminal to ask on, a denial)
+policy_set '.auth_timeout = 300'
+term_clear
+term_type 'script -qec "$LX -q -l '"$L"' -- id -un; echo EXIT2=\$?" /dev/null'
+term_ok "another terminal of alice, within auth_timeout: asked again" '^\[leasexec\] Password:' 50
+term_type "$PW"
+term_ok "... and with the password it runs" 'EXIT2=0' 50
+term_clear
+term_type 'setsid -w $LX -q -l '"$L"' -- id -un; echo "EXIT3=$?"'
+term_ok "another session on this terminal's fds, within auth_timeout: not trusted (77)" 'EXIT3=77' 50
+term_ok "... it was asked for a password it could not give" 'no terminal to ask on' 10
+term_clear
+term_run '$LX -q -l '"$L"' -- id -un' 50
+rc=$?
+ok "... while this terminal's own session still runs without a prompt (exit $rc)" \
+	sh -c "[ $rc -eq 0 ] && ! tmux -L $TMUX_SOCK capture-pane -p -t t | grep -q Password"
+policy_set '.auth_timeout = 4'
+
 # a wrong password, after forgetting the timestamp (leasexec -K)
 term_clear
 term_type '$LX -K; $LX -q -l '"$L"' -- id -un; echo "EXIT=$?"'
