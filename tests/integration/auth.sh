@@ -140,6 +140,13 @@ pam_service 'auth required pam_deny.so' 'account required pam_permit.so' \
 	"session required pam_limits.so conf=$T/etc/limits-test.conf"
 out=$(cd "$WORK" && no_tty "$LEASEXEC" -q -l "$L" -- /bin/sh -c 'ulimit -n' 2>&1)
 ok "pam_session: the run gets the limits pam_limits sets for run_as (nofile $out)" test "$out" = 777
+# the audit login uid: a caller whose login uid is 4242 (set in a subshell)
+loginuid_of_run() {
+	(echo 4242 > /proc/self/loginuid && cd "$WORK" &&
+		no_tty "$LEASEXEC" -q -l "$L" -- /bin/sh -c 'cat /proc/self/loginuid') 2>&1
+}
+out=$(loginuid_of_run)
+ok "... and the run's audit login uid stays the caller's (4242: $out)" test "$out" = 4242
 pam_service 'session required pam_deny.so'
 (cd "$WORK" && no_tty "$LEASEXEC" -q -l "$L" -- id -un >/dev/null 2>&1)
 ok "a refused PAM session is a denial (77)" test $? -eq 77
