@@ -133,6 +133,33 @@ policy_set '.auth = "run_as_root"'
 (cd "$WORK" && no_tty "$LEASEXEC" -q -l "$L" -- id -un >/dev/null 2>&1)
 ok "policy auth run_as_root: a run as the subject needs none" test $? -eq 0
 
+# auth_assess: a run assessed at or above the level authenticates, after the
+# assessment and before its use is taken; a run below it does not
+policy_set '.auth = "none" | .auth_assess = "MEDIUM" | .assess = {"assessors": ["secrets"], "default_max": "HIGH"}'
+printf '#!/bin/sh\necho low\n' > "$WORK/low.sh"
+printf '#!/bin/sh\nexport API_TOKEN=%s\necho medium\n' \
+	"$(head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24)" > "$WORK/medium.sh"
+chown $ALICE "$WORK/low.sh" "$WORK/medium.sh"
+pam_service 'auth required pam_deny.so' 'account required pam_permit.so'
+out=$(cd "$WORK" && no_tty "$LEASEXEC" -q -l "$L" -- /bin/sh low.sh 2>&1)
+ok "auth_assess MEDIUM: a run assessed LOW needs no PAM (runs under a pam_deny service: $out)" \
+	test "$out" = low
+used=$(audit_count lease_event.USED)
+err=$(cd "$WORK" && no_tty "$LEASEXEC" -q -l "$L" -- /bin/sh medium.sh 2>&1 >/dev/null)
+rc=$?
+ok "a run assessed MEDIUM asks PAM: pam_deny denies it (exit $rc)" test $rc -eq 77
+ok "... in one line, with a hint naming the level" sh -c "printf '%s\n' \"\$1\" | grep -q '^leasexec: denied: PAM authentication of $ALICE' &&
+	printf '%s\n' \"\$1\" | grep -q '^hint: the assessment is MEDIUM, and the policy.s auth_assess asks for authentication from MEDIUM on'" _ "$err"
+ok "... its DENIED record (clause auth) comes right after the assessment's (PASSED)" \
+	sh -c "grep -E '\"type\":\"(assess_event[.][A-Z]+|lease_event[.](DENIED|USED))\"' '$LOG' | tail -n 2 | jq -r '.type + \" \" + (.details.clause // \"\")' | tr '\n' ' ' | grep -q '^assess_event.PASSED  *lease_event.DENIED auth'"
+ok "... and no use was taken" test "$(audit_count lease_event.USED)" -eq "$used"
+pam_service 'auth required pam_permit.so' 'account required pam_permit.so'
+out=$(cd "$WORK" && no_tty "$LEASEXEC" -q -l "$L" -- /bin/sh medium.sh 2>&1)
+ok "with a pam_permit service the MEDIUM run goes ahead ($out)" test "$out" = medium
+ok "... and its VERIFIED record says pam" test "$(verified_auth)" = pam
+policy_set 'del(.auth_assess) | del(.assess)'
+rm -f "$WORK/low.sh" "$WORK/medium.sh"
+
 # the PAM session for run_as: pam_limits' limits apply to the run
 policy_set '.auth = "none" | .pam_session = true'
 printf '%s hard nofile 777\n%s soft nofile 777\n' $ALICE $ALICE > "$T/etc/limits-test.conf"
