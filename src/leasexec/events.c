@@ -105,7 +105,10 @@ int ev_denied(struct run *r, struct audit_result *ar)
 	struct audit_event ev[2];
 	size_t n = 0;
 
-	if (r->assess && r->adec.outcome == AO_DENIED && strcmp(r->dec.clause, "assess") == 0)
+	/* the assessment's record goes before a denial it caused: its own, or
+	 * auth_assess's PAM (r->assess is set only once the assessment ran) */
+	if (r->assess && ((r->adec.outcome == AO_DENIED && strcmp(r->dec.clause, "assess") == 0) ||
+			  strcmp(r->dec.clause, "auth") == 0))
 		n = assess_event(r, &ev[0], &ad, r->cli.dry_run);
 	ev[n] = (struct audit_event){ "lease_event.DENIED", lease_ref(r), NULL, d };
 	add_safe(d, "clause", r->dec.clause);

@@ -37,8 +37,9 @@ LEASEXEC_STATIC_A = $(filter /%,$(shell $(CC) -print-file-name=libsodium.a) \
 LEASEXEC_LINK_LIBS = $(if $(word 2,$(LEASEXEC_STATIC_A)),$(LEASEXEC_STATIC_A),$(SODIUM_LIBS) \
 	$(SECCOMP_LIBS))
 # libpam: leasexec only, loaded by auth.c when a run needs it (dlopen), never
-# linked, and never into calyx or the sentinel
-LEASEXEC_LIBS = src/lib/libcalyx.a $(LEASEXEC_LINK_LIBS) $(CJSON_LIBS)
+# linked, and never into calyx or the sentinel; DL_LIBS is -ldl before glibc
+# 2.34 (configure.ac), empty after
+LEASEXEC_LIBS = src/lib/libcalyx.a $(LEASEXEC_LINK_LIBS) $(CJSON_LIBS) $(DL_LIBS)
 
 bin_PROGRAMS += leasexec
 leasexec_SOURCES = $(LEASEXEC_SOURCES)

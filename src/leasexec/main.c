@@ -235,6 +235,25 @@ static void print_overridden(const struct run *r)
 		assess_level_name(r->adec.ceiling), why ? why : "?");
 }
 
+/* auth_assess: the assessment's level asks the caller to authenticate.  It is
+ * known only after the assessment, so PAM comes later than for auth: still
+ * before a use is taken or anything of the run is made, with the environment
+ * cleared at entry (PAM reads nothing of the caller's but the terminal). */
+static int auth_after_assess(struct run *r)
+{
+	int e;
+
+	if (r->dec.auth_pam ||
+	    !policy_needs_auth_after_assess(&r->policy, r->assess != NULL, r->adec.level))
+		return 0;
+	e = auth_caller(r);
+	if (e == -EPERM && !r->dec.hint[0])
+		snprintf(r->dec.hint, sizeof(r->dec.hint), "the assessment is %s, and the policy's "
+			 "auth_assess asks for authentication from %s on",
+			 assess_level_name(r->adec.level), assess_level_name(r->policy.auth_assess - 1));
+	return e;
+}
+
 static int run_main(struct run *r)
 {
 	struct plan p;
@@ -270,6 +289,10 @@ static int run_main(struct run *r)
 		       r->cli.dry_run ? dry_run(r, &p, e == -EPERM) : deny(r);
 		plan_free(&p);
 		return code;
+	}
+	if ((e = auth_after_assess(r)) < 0) {
+		plan_free(&p);
+		return e == -EPERM ? deny(r) : failed(r, EXIT_FAILED);
 	}
 	if (r->adec.outcome == AO_OVERRIDDEN && !r->cli.quiet)
 		print_overridden(r);

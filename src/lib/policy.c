@@ -481,12 +481,31 @@ const char *auth_when_name(enum auth_when a)
 	return (unsigned)a < ARRAY_SIZE(auth_names) ? auth_names[a] : "?";
 }
 
-/* auth, auth_timeout (seconds, 0 = every time), pam_session, record_input */
+/* auth_assess: an assessment level name (stored + 1), or absent (0) */
+static int parse_auth_assess(const cJSON *root, struct policy *p, struct calyx_err *err)
+{
+	const char *s = NULL;
+	enum assess_level l;
+	int r = json_get_string(root, "auth_assess", false, "policy", &s, err);
+
+	if (r <= 0)
+		return r;
+	if (assess_level_parse(s, &l) < 0)
+		return err_set(err, EINVAL, "policy", "auth_assess: \"%s\" is not LOW, MEDIUM, HIGH or "
+			       "BLOCKED", s);
+	p->auth_assess = (int)l + 1;
+	return 0;
+}
+
+/* auth, auth_timeout (seconds, 0 = every time), pam_session, record_input,
+ * auth_assess */
 static int parse_interactive(const cJSON *root, struct policy *p, struct calyx_err *err)
 {
 	int a = AUTH_NEVER, r;
 
 	p->auth_timeout = 300;
+	if ((r = parse_auth_assess(root, p, err)) < 0)
+		return r;
 	if ((r = get_enum(root, "auth", "policy", auth_names, ARRAY_SIZE(auth_names), &a, err)) < 0 ||
 	    (r = json_get_int(root, "auth_timeout", false, 0, 86400, "policy", &p->auth_timeout,
 			      err)) < 0 ||
@@ -537,7 +556,7 @@ bool policy_commit_allowed(const struct policy *p, const char *user, const char 
 static int parse_top(const cJSON *root, struct policy *p, struct calyx_err *err)
 {
 	static const char *const keys[] = {
-		"allow_wildcard_hosts", "approvals", "assess", "audit", "auth", "auth_timeout",
+		"allow_wildcard_hosts", "approvals", "assess", "audit", "auth", "auth_assess", "auth_timeout",
 		"base_paths", "caps", "clock_skew", "commit", "default_profile", "env_never", "exec",
 		"group_source", "hosts", "invokers", "layers", "max_lifetime", "network_modes",
 		"never_commands", "never_grant", "never_writable", "pam_session", "private_tmp",
@@ -739,6 +758,11 @@ bool policy_needs_auth(const struct policy *p, const struct lease *l)
 	default: break;
 	}
 	return l->auth == AUTH_PAM;
+}
+
+bool policy_needs_auth_after_assess(const struct policy *p, bool assessed, enum assess_level level)
+{
+	return assessed && p->auth_assess > 0 && (int)level + 1 >= p->auth_assess;
 }
 
 static int check_lifetime_hosts(const struct policy *p, const struct lease *l, struct decision *d)

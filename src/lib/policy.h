@@ -116,6 +116,7 @@ struct policy {
 	int64_t auth_timeout;       /* seconds a PAM authentication stays valid per user and tty; 0: ask every time */
 	bool pam_session;           /* open a PAM session for run_as around the run */
 	bool record_input;          /* record keystrokes of pty runs, whatever the lease says */
+	int auth_assess;            /* 1 + the assess level from which PAM is asked after the assessment; 0: none */
 	struct assess_policy assess; /* .enabled: the policy has an "assess" object */
 	/* staged writes (issue 12) */
 	char **stage_required;    /* an rw grant at, under or above these is refused */
@@ -191,6 +192,9 @@ int policy_protect(struct policy *p, const char *const *writable, const char *co
 /* Must the caller of this lease authenticate through PAM (policy or lease)? */
 bool policy_needs_auth(const struct policy *p, const struct lease *l);
 const char *auth_when_name(enum auth_when a);
+/* Must the caller authenticate through PAM because of the assessment's level?
+ * Only for a request that was assessed (the policy has an assess section). */
+bool policy_needs_auth_after_assess(const struct policy *p, bool assessed, enum assess_level level);
 /* May user (the acting one, "root" for uid 0) commit a run of subject's? */
 bool policy_commit_allowed(const struct policy *p, const char *user, const char *subject);
 /* Is name never to be passed in the environment (built-in list + policy)? */

@@ -47,6 +47,27 @@ term_ok "after auth_timeout: the prompt again" '^\[leasexec\] Password:' 50
 term_type "$PW"
 term_ok "... and the run" 'EXIT=0' 50
 
+# the timestamp is the terminal's and the login session's: within the window,
+# another terminal of alice (script(1): a new pty in a new session) is asked
+# again, and so is a new session that holds this terminal on its fds but not
+# as its controlling terminal (setsid: no terminal to ask on, a denial)
+policy_set '.auth_timeout = 300'
+term_clear
+term_type 'script -qec "$LX -q -l '"$L"' -- id -un; echo EXIT2=\$?" /dev/null'
+term_ok "another terminal of alice, within auth_timeout: asked again" '^\[leasexec\] Password:' 50
+term_type "$PW"
+term_ok "... and with the password it runs" 'EXIT2=0' 50
+term_clear
+term_type 'setsid -w $LX -q -l '"$L"' -- id -un; echo "EXIT3=$?"'
+term_ok "another session on this terminal's fds, within auth_timeout: not trusted (77)" 'EXIT3=77' 50
+term_ok "... it was asked for a password it could not give" 'no terminal to ask on' 10
+term_clear
+term_run '$LX -q -l '"$L"' -- id -un' 50
+rc=$?
+ok "... while this terminal's own session still runs without a prompt (exit $rc)" \
+	sh -c "[ $rc -eq 0 ] && ! tmux -L $TMUX_SOCK capture-pane -p -t t | grep -q Password"
+policy_set '.auth_timeout = 4'
+
 # a wrong password, after forgetting the timestamp (leasexec -K)
 term_clear
 term_type '$LX -K; $LX -q -l '"$L"' -- id -un; echo "EXIT=$?"'
@@ -112,6 +133,33 @@ policy_set '.auth = "run_as_root"'
 (cd "$WORK" && no_tty "$LEASEXEC" -q -l "$L" -- id -un >/dev/null 2>&1)
 ok "policy auth run_as_root: a run as the subject needs none" test $? -eq 0
 
+# auth_assess: a run assessed at or above the level authenticates, after the
+# assessment and before its use is taken; a run below it does not
+policy_set '.auth = "none" | .auth_assess = "MEDIUM" | .assess = {"assessors": ["secrets"], "default_max": "HIGH"}'
+printf '#!/bin/sh\necho low\n' > "$WORK/low.sh"
+printf '#!/bin/sh\nexport API_TOKEN=%s\necho medium\n' \
+	"$(head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24)" > "$WORK/medium.sh"
+chown $ALICE "$WORK/low.sh" "$WORK/medium.sh"
+pam_service 'auth required pam_deny.so' 'account required pam_permit.so'
+out=$(cd "$WORK" && no_tty "$LEASEXEC" -q -l "$L" -- /bin/sh low.sh 2>&1)
+ok "auth_assess MEDIUM: a run assessed LOW needs no PAM (runs under a pam_deny service: $out)" \
+	test "$out" = low
+used=$(audit_count lease_event.USED)
+err=$(cd "$WORK" && no_tty "$LEASEXEC" -q -l "$L" -- /bin/sh medium.sh 2>&1 >/dev/null)
+rc=$?
+ok "a run assessed MEDIUM asks PAM: pam_deny denies it (exit $rc)" test $rc -eq 77
+ok "... in one line, with a hint naming the level" sh -c "printf '%s\n' \"\$1\" | grep -q '^leasexec: denied: PAM authentication of $ALICE' &&
+	printf '%s\n' \"\$1\" | grep -q '^hint: the assessment is MEDIUM, and the policy.s auth_assess asks for authentication from MEDIUM on'" _ "$err"
+ok "... its DENIED record (clause auth) comes right after the assessment's (PASSED)" \
+	sh -c "grep -E '\"type\":\"(assess_event[.][A-Z]+|lease_event[.](DENIED|USED))\"' '$LOG' | tail -n 2 | jq -r '.type + \" \" + (.details.clause // \"\")' | tr '\n' ' ' | grep -q '^assess_event.PASSED  *lease_event.DENIED auth'"
+ok "... and no use was taken" test "$(audit_count lease_event.USED)" -eq "$used"
+pam_service 'auth required pam_permit.so' 'account required pam_permit.so'
+out=$(cd "$WORK" && no_tty "$LEASEXEC" -q -l "$L" -- /bin/sh medium.sh 2>&1)
+ok "with a pam_permit service the MEDIUM run goes ahead ($out)" test "$out" = medium
+ok "... and its VERIFIED record says pam" test "$(verified_auth)" = pam
+policy_set 'del(.auth_assess) | del(.assess)'
+rm -f "$WORK/low.sh" "$WORK/medium.sh"
+
 # the PAM session for run_as: pam_limits' limits apply to the run
 policy_set '.auth = "none" | .pam_session = true'
 printf '%s hard nofile 777\n%s soft nofile 777\n' $ALICE $ALICE > "$T/etc/limits-test.conf"
@@ -119,6 +167,13 @@ pam_service 'auth required pam_deny.so' 'account required pam_permit.so' \
 	"session required pam_limits.so conf=$T/etc/limits-test.conf"
 out=$(cd "$WORK" && no_tty "$LEASEXEC" -q -l "$L" -- /bin/sh -c 'ulimit -n' 2>&1)
 ok "pam_session: the run gets the limits pam_limits sets for run_as (nofile $out)" test "$out" = 777
+# the audit login uid: a caller whose login uid is 4242 (set in a subshell)
+loginuid_of_run() {
+	(echo 4242 > /proc/self/loginuid && cd "$WORK" &&
+		no_tty "$LEASEXEC" -q -l "$L" -- /bin/sh -c 'cat /proc/self/loginuid') 2>&1
+}
+out=$(loginuid_of_run)
+ok "... and the run's audit login uid stays the caller's (4242: $out)" test "$out" = 4242
 pam_service 'session required pam_deny.so'
 (cd "$WORK" && no_tty "$LEASEXEC" -q -l "$L" -- id -un >/dev/null 2>&1)
 ok "a refused PAM session is a denial (77)" test $? -eq 77

@@ -5,6 +5,8 @@
  * so the shell tests can assert what the sandbox allowed.
  *
  *   probe ptrace PID | mount | userns | netns | io_uring | x32 | i386 | tiocsti
+ *   probe tiocsti-str STRING   push STRING into the input of every terminal the
+ *                              run holds (fds 0-2, /dev/tty): "ok" if any took it
  *   probe connect ADDR PORT | listen-connect PORT | getppid N | fds
  *   probe argc0 PATH           execve PATH with an empty argv
  *   probe fexec PATH ARG...    execveat(fd of PATH, "", AT_EMPTY_PATH), argv PATH ARG...
@@ -57,6 +59,27 @@ static int report(long r)
 	}
 	printf("ok\n");
 	return 0;
+}
+
+/* fds 0-2 and /dev/tty: a terminal injection tries every terminal it holds */
+static int tiocsti_str(const char *str)
+{
+	int tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC), fds[] = { 0, 1, 2, tty };
+	long any = -1;
+	int first_errno = 0;
+
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		long r = fds[i] < 0 ? -1 : 0;
+
+		for (const char *ch = str; *ch && r == 0; ch++)
+			r = ioctl(fds[i], TIOCSTI, ch);
+		if (r == 0)
+			any = 0;
+		else if (!first_errno)
+			first_errno = fds[i] < 0 ? ENOTTY : errno;
+	}
+	errno = first_errno;
+	return report(any);
 }
 
 static int do_connect(const char *addr, int port)
@@ -286,6 +309,8 @@ int main(int argc, char **argv)
 
 		return report(ioctl(0, TIOCSTI, &ch));
 	}
+	if (!strcmp(c, "tiocsti-str") && argc > 2)
+		return tiocsti_str(argv[2]);
 	if (!strcmp(c, "connect") && argc > 3)
 		return do_connect(argv[2], atoi(argv[3]));
 	if (!strcmp(c, "listen-connect") && argc > 2)

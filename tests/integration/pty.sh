@@ -19,7 +19,7 @@ term_start 100 30 || skip_all "cannot start tmux"
 
 # --- interactive programs -------------------------------------------------
 term_type 'stty -g > before.modes; $LX -q -t -l '"$L"' -- python3'
-term_wait '>>> ' 80
+term_ok "python3's REPL in a run draws its prompt (>>>)" '^>>> *$' 80
 term_type '6*7'
 term_ok "python3's REPL in a run draws its prompt and reads typed input" '^42$' 30
 term_type 'import sys; print("TTY", sys.stdin.isatty(), sys.stdout.isatty(), sys.stderr.isatty())'
@@ -38,7 +38,7 @@ ok "meta.json says pty, with the caller's terminal" test "$(meta .terminal.pty)/
 
 term_clear
 term_type '$LX -q -t -l '"$L"' -- bash --norc --noprofile -i'
-term_wait 'bash-' 50
+term_ok "bash -i in a run draws its prompt (bash-N.N\$)" '^bash-[0-9.]*\$ *$' 50
 term_type 'echo "in the run: $((6*7)) as $(id -un)"'
 term_ok "bash -i in a run draws its prompt and runs typed commands" "in the run: 42 as $ALICE" 30
 term_type 'stty size'
@@ -134,6 +134,31 @@ pkill -9 -u $ALICE -f "^sleep 32"
 term_ok "kill -9 of the command: leasexec exits 137" 'EXIT=137' 50
 ok "... and the caller's terminal modes are identical" modes_same
 
+K=$(issue --user $ALICE $CMDS --rw "$WORK" --ttl 10m)
+term_clear
+term_type 'stty -g > before.modes; $LX -q -t -l '"$K"' -- sleep 33; echo "EXIT=$?"'
+wait_for 50 pgrep -u $ALICE -f "^sleep 33" >/dev/null
+"$CALYX" -q killswitch on --reason "pty test" >/dev/null
+term_ok "the kill switch kills a pty run (137)" 'EXIT=137' 50
+"$CALYX" -q killswitch off >/dev/null
+ok "... meta.json: the kill reason is killswitch" test "$(meta .outcome.kill_reason)" = killswitch
+ok "... and the caller's terminal modes are identical" modes_same
+
+term_clear
+term_type 'stty -g > before.modes; $LX -q -t -l '"$L"' -- sleep 34; echo "EXIT=$?"'
+wait_for 50 pgrep -u $ALICE -f "^sleep 34" >/dev/null
+SUP=$(pgrep -o -f "^$LEASEXEC -q -t -l $L -- sleep 34")
+[ -n "$SUP" ] && kill -TERM "$SUP"
+term_ok "SIGTERM to a pty run's leasexec (pid ${SUP:-none}) ends its command (143)" 'EXIT=143' 50
+ok "... and the caller's terminal modes are identical" modes_same
+
+term_clear
+term_type 'stty -g > before.modes; $LX -q -t -l '"$L"' -- sleep 35; echo "EXIT=$?"'
+wait_for 50 pgrep -u $ALICE -f "^sleep 35" >/dev/null
+term_keys -H 1c
+term_ok "^\\ typed into a pty run quits its command, not leasexec (SIGQUIT: 131)" 'EXIT=131' 50
+ok "... and the caller's terminal modes are identical" modes_same
+
 # --- the recording replays to the same screen ------------------------------
 DRAW='clear; printf "\033[1;31mred\033[0m plain\n"; printf "\033[5;20Hat 5,20"; printf "\033[8;1H"; seq 3; printf "done"; sleep 3'
 term_clear
@@ -193,6 +218,35 @@ ok "alice, its subject, may" sh -c "setpriv --reuid=$ALICE --regid=$ALICE --init
 printf 'x' >> "$(cast)"
 ok "a changed recording is refused, not replayed" sh -c "! '$CALYX' run replay $RUN --max-wait 0 2>&1 | grep -q done"
 
+# --speed: a recording with a 2 s pause plays in about half its span at
+# --speed 2 and twice it at --speed 0.5.  A replay cannot be faster than its
+# pauses (lower bounds, 100 ms slack for the clock's reading); the upper
+# bounds allow for a slow host (CALYX_TIME_SCALE).
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+as_alice "$LEASEXEC" -q -t -l "$L" -- bash -c 'echo first; sleep 2; echo second' </dev/null >/dev/null 2>&1
+SRUN=$(last_run)
+span=$(python3 -c 'import json, sys; print(int(json.loads(open(sys.argv[1]).read().splitlines()[-1])[0] * 1000))' \
+	"$RUNS/$SRUN/session.cast")
+ok "a recording with a 2 s pause spans at least 2 s ($span ms)" test "${span:-0}" -ge 2000
+replay_ms() {
+	local t0
+	t0=$(now_ms)
+	"$CALYX" run replay "$SRUN" "$@" >"$WORK/speed.out" 2>&1 || return 1
+	echo $(( $(now_ms) - t0 ))
+}
+dt=$(replay_ms --speed 2)
+ok "replay --speed 2 plays it in half its span ($dt ms for $span ms: >= $((span / 2 - 100)), $(bound_desc $((span / 2 + 1000))))" \
+	test -n "$dt" -a "${dt:-0}" -ge $((span / 2 - 100)) -a "${dt:-0}" -lt "$(bound_ms $((span / 2 + 1000)))"
+ok "... all of it (first, second)" sh -c "tr -d '\r' < '$WORK/speed.out' | tr '\n' ' ' | grep -q 'first second'"
+dt=$(replay_ms --speed 0.5)
+ok "replay --speed 0.5 plays it in twice its span ($dt ms for $span ms: >= $((span * 2 - 100)), $(bound_desc $((span * 2 + 1000))))" \
+	test -n "$dt" -a "${dt:-0}" -ge $((span * 2 - 100)) -a "${dt:-0}" -lt "$(bound_ms $((span * 2 + 1000)))"
+dt=$(replay_ms --speed 0.5 --max-wait 0.2)
+ok "... --max-wait 0.2 caps its pauses ($dt ms, $(bound_desc 1500))" \
+	test -n "$dt" -a "${dt:-0}" -lt "$(bound_ms 1500)"
+"$CALYX" run replay "$SRUN" --speed 0 >/dev/null 2>&1
+ok "replay --speed 0 is a usage error (64)" test $? -eq 64
+
 # --- keystrokes: recorded only when asked ----------------------------------
 GETPASS='import getpass; s = getpass.getpass("sec" + "ret? "); print("len" + "gth", len(s))'
 term_clear
@@ -213,6 +267,54 @@ term_wait '^length 9' 30
 term_wait 'PROMPT\$ *$' 30
 ok "record_input true: the keystrokes are \"i\" events" grep -q '"i", "swordfish' "$(cast)"
 ok "... and meta.json says so" test "$(meta .terminal.recording.input)" = true
+
+P=$(issue --user $ALICE $CMDS --rw "$WORK" --ttl 10m)
+policy_set '.record_input = true'
+term_clear
+term_type '$LX -q -t -l '"$P"' -- python3 -c '"'$GETPASS'"
+term_ok "policy record_input true, the lease without it: getpass prompts" '^secret?' 50
+term_type 'marlin42'
+term_ok "... reads what is typed" '^length 8' 30
+term_wait 'PROMPT\$ *$' 30
+ok "... and the keystrokes are \"i\" events" grep -q '"i", "marlin42' "$(cast)"
+ok "... meta.json says so" test "$(meta .terminal.recording.input)" = true
+policy_set '.record_input = false'
+
+# --- TIOCSTI from inside a pty run ------------------------------------------
+# The first layer is the run's own terminal: with seccomp off the injection
+# takes, into the run's pty, and the caller's shell never reads it.  The
+# second is seccomp's TIOCSTI denial.  The control shows that an injection
+# into the caller's terminal is seen: a program of the caller's own session
+# pushes a command line that the caller's shell then runs.
+T1=$(issue --user $ALICE --cmd "$PROBE" --rw "$WORK" --ttl 10m)
+rm -f "$WORK/injected-ctl" "$WORK/injected-run"
+# (a kernel with dev.tty.legacy_tiocsti = 0 refuses TIOCSTI to everyone: no control)
+legacy=$(cat /proc/sys/dev/tty/legacy_tiocsti 2>/dev/null || echo 1)
+term_clear
+[ "$legacy" = 0 ] || term_type "'$PROBE' tiocsti-str \$'touch injected-ctl\\n'"
+if [ "$legacy" = 0 ]; then
+	TAP_N=$((TAP_N + 1)); echo "ok $TAP_N # SKIP dev.tty.legacy_tiocsti is 0: TIOCSTI is refused to everyone"
+elif wait_for 50 test -e "$WORK/injected-ctl"; then
+	ok "control: TIOCSTI from the caller's own session injects a line its shell runs" true
+	policy_set '.layers.seccomp = "off"'
+	term_clear
+	term_type "\$LX -q -t -l $T1 -- '$PROBE' tiocsti-str \$'touch injected-run\\n'; echo \"EXIT=\$?\""
+	term_ok "a pty run with seccomp off: TIOCSTI takes, on the run's own terminal" '^ok *$' 50
+	term_ok "... the run ends (exit 0)" 'EXIT=0' 50
+	term_run 'echo after-the-run' 50
+	ok "... and the caller's shell never read the injected line (no injected-run)" \
+		test "$?/$(test -e "$WORK/injected-run" && echo injected)" = 0/
+	ok "... meta.json: the seccomp layer was off" test "$(meta .layers.seccomp.state)" = off
+	policy_set '.layers.seccomp = "required"'
+else
+	not_ok "control: TIOCSTI from the caller's own session injects a line its shell runs" \
+		"the screen:" "$(term_screen)"
+fi
+term_clear
+term_type "\$LX -q -t -l $T1 -- '$PROBE' tiocsti-str \$'touch injected-run\\n'; echo \"EXIT=\$?\""
+term_ok "a pty run: seccomp denies TIOCSTI inside as well (fail EPERM)" '^fail EPERM' 50
+term_run 'echo after-the-run' 50
+ok "... and nothing was injected" test "$?/$(test -e "$WORK/injected-run" && echo injected)" = 0/
 
 # --- without a terminal ----------------------------------------------------
 out=$(printf 'one\ntwo\n' | as_alice "$LEASEXEC" -q -t -l "$L" -- python3 -c \

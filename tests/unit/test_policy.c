@@ -121,7 +121,40 @@ START_TEST(minimal_policy_defaults)
 	ck_assert_int_eq(p.auth_timeout, 300);
 	ck_assert(!p.pam_session);
 	ck_assert(!p.record_input);
+	ck_assert_int_eq(p.auth_assess, 0);
+	ck_assert(!policy_needs_auth_after_assess(&p, true, AL_BLOCKED));
 	policy_free(&p);
+}
+END_TEST
+
+/* policy "auth_assess" x the request's assessment: at or above the level asks
+ * PAM; a request that was not assessed (no assess section) never does */
+START_TEST(auth_after_assessment)
+{
+	static const struct {
+		const char *auth_assess;
+		bool assessed;
+		enum assess_level level;
+		bool want;
+	} t[] = {
+		{ "MEDIUM", true, AL_LOW, false },   { "MEDIUM", true, AL_MEDIUM, true },
+		{ "MEDIUM", true, AL_HIGH, true },   { "MEDIUM", false, AL_HIGH, false },
+		{ "LOW", true, AL_LOW, true },       { "BLOCKED", true, AL_HIGH, false },
+		{ "BLOCKED", true, AL_BLOCKED, true },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+		char text[512];
+		struct policy p;
+
+		snprintf(text, sizeof(text), "%.*s,\"auth_assess\":\"%s\"}",
+			 (int)strlen(base_policy) - 1, base_policy, t[i].auth_assess);
+		p = parse_ok(text, strlen(text));
+		ck_assert_msg(policy_needs_auth_after_assess(&p, t[i].assessed, t[i].level) ==
+			      t[i].want, "row %zu: auth_assess %s, %s %s", i, t[i].auth_assess,
+			      t[i].assessed ? "assessed" : "not assessed", assess_level_name(t[i].level));
+		policy_free(&p);
+	}
 }
 END_TEST
 
@@ -235,6 +268,8 @@ static const struct {
 	{ "{\"auth_timeout\":\"5m\"}", "policy.auth_timeout", "must be an integer" },
 	{ "{\"pam_session\":\"yes\"}", "policy.pam_session", "true or false" },
 	{ "{\"record_input\":1}", "policy.record_input", "true or false" },
+	{ "{\"auth_assess\":\"medium\"}", "policy", "auth_assess: \"medium\" is not LOW" },
+	{ "{\"auth_assess\":2}", "policy.auth_assess", "must be a string" },
 };
 
 START_TEST(reject)
@@ -416,6 +451,7 @@ int main(void)
 	tcase_add_test(tc, shipped_policies_parse);
 	tcase_add_test(tc, minimal_policy_defaults);
 	tcase_add_test(tc, auth_requirement);
+	tcase_add_test(tc, auth_after_assessment);
 	tcase_add_loop_test(tc, reject, 0, ARRAY_SIZE(rejects));
 	tcase_add_test(tc, strict_reader_applies);
 	tcase_add_test(tc, env_never_lists);
