@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: ISC
 # The sentinel's costs, side by side in one run (DESIGN §10; method in
 # docs/sentinel-benchmark.md).  Root; uses the test daemon and prefix.
-#   per-syscall: getppid loop with no daemon, daemon idle, outside a live run,
-#                inside a run
+#   per-syscall: getppid loop with no daemon, with a no-op BPF program on
+#                sys_enter (and on sys_exit too: the sentinel's two syscall
+#                hooks; the floor, bench/sentinel/nop-hook), daemon idle,
+#                outside a live run, inside a run
 #   registration: runmap_register/unregister round trips, hooks cold and warm
 # Env: CALLS (100000), ROUNDS (101), CPU (the CPU the loops are pinned to: 1),
 #      REPEAT (3: each loop condition is measured this many times, interleaved)
@@ -18,11 +20,12 @@ D=$B/tests/bin/calyx-sentinel
 H=$B/tests/sentinel/sn-helper
 L=$B/bench/sentinel/getppid-loop
 R=$B/bench/sentinel/reg-bench
+N=$B/bench/sentinel/nop-hook
 SOCK=$B/tests/root/run/calyx/sentinel.sock
 CG2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
 CG=$CG2/calyx-test/bench-$$
 [ "$(id -u)" = 0 ] || { echo "sentinel-bench: needs root" >&2; exit 1; }
-for f in "$D" "$H" "$L" "$R"; do
+for f in "$D" "$H" "$L" "$R" "$N"; do
 	[ -x "$f" ] || { echo "sentinel-bench: $f not built" >&2; exit 1; }
 done
 mkdir -p /run/lock
@@ -50,6 +53,24 @@ start() {
 	sleep 0.1
 }
 
+# the loop with no-op programs on the given hooks (the floor; no daemon)
+nop() {
+	fifo=$(mktemp -u /tmp/calyx-nop.XXXXXX)
+	mkfifo "$fifo" || return 1
+	"$N" "$@" <"$fifo" >"$fifo.out" 2>&1 &
+	np=$!
+	exec 7>"$fifo"
+	i=0
+	while ! grep -q '^attached' "$fifo.out" 2>/dev/null && [ $i -lt 200 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	if grep -q '^attached' "$fifo.out"; then loop; else echo "failed: $(head -c 300 "$fifo.out")"; fi
+	exec 7>&-
+	wait $np
+	rm -f "$fifo" "$fifo.out"
+}
+
 inside() {
 	"$H" run --cgroup "$CG/in" --run RUN-BENCH-IN --summary /dev/null -- \
 		taskset -c "$CPU" "$L" "$CALLS" "$ROUNDS"
@@ -60,6 +81,8 @@ echo "getppid ns/call (min, p10, median of the rounds):"
 i=0
 while [ $i -lt "$REPEAT" ]; do
 	echo "  no daemon:          $(loop)"
+	echo "  no-op on sys_enter: $(nop sys_enter)"
+	echo "  no-op on sys_enter and sys_exit: $(nop sys_enter sys_exit)"
 	i=$((i + 1))
 done
 start
