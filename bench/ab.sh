@@ -10,12 +10,12 @@
 # the command (output cap 1G), default /usr/bin/true), and runs them with bench/runs in
 # rounds: each round runs every commit's leasexec once, in turn, so that the
 # machine's load touches all alike.  Prints each commit's latency (ms).  The
-# user calyx-bench is made for the run and removed after if it did not exist.
+# user calyx-bench (or $BENCH_USER) is made for the run and removed after if it did not exist.
 # docs/PERFORMANCE.md uses it for the effect of each optimization.
 set -u
 : "${CALYX_BUILDDIR:=$PWD}"
 : "${CALYX_SRCDIR:=$(cd "$(dirname "$0")/.." && pwd)}"
-B=$CALYX_BUILDDIR S=$CALYX_SRCDIR U=calyx-bench N=200
+B=$CALYX_BUILDDIR S=$CALYX_SRCDIR U=${BENCH_USER:-calyx-bench} N=200
 [ "${1:-}" = -n ] && { N=$2; shift 2; }
 COMMITS=()
 while [ $# -gt 0 ] && [ "$1" != -- ]; do COMMITS+=("$1"); shift; done
