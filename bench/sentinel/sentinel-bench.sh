@@ -78,28 +78,35 @@ inside() {
 
 echo "kernel $(uname -r), $(nproc) CPUs, loops pinned to CPU $CPU, $ROUNDS rounds of $CALLS calls"
 echo "getppid ns/call (min, p10, median of the rounds):"
-i=0
-while [ $i -lt "$REPEAT" ]; do
+# Every condition once per repeat, in turn: the machine's drift over the
+# minutes this takes touches them all alike.  The daemon is stopped and its
+# pinned state unloaded at the end of each repeat, so "no daemon" and the
+# no-op floor are measured with no sentinel program attached.
+rep=0 # start() and nop() count with i
+while [ $rep -lt "$REPEAT" ]; do
 	echo "  no daemon:          $(loop)"
 	echo "  no-op on sys_enter: $(nop sys_enter)"
 	echo "  no-op on sys_enter and sys_exit: $(nop sys_enter sys_exit)"
-	i=$((i + 1))
+	start
+	echo "  daemon idle:        $(loop)"
+	"$H" run --cgroup "$CG/hold" --run RUN-BENCH-HOLD --summary /dev/null -- sleep 600 &
+	BG=$!
+	sleep 0.3
+	echo "  outside a live run: $(loop)"
+	echo "  inside a run:       $(inside)"
+	kill "$BG" 2>/dev/null
+	wait "$BG" 2>/dev/null
+	BG=
+	kill "$DPID"
+	wait "$DPID" 2>/dev/null
+	DPID=
+	"$D" --unload --force >/dev/null 2>&1
+	rep=$((rep + 1))
 done
 start
-i=0
-while [ $i -lt "$REPEAT" ]; do
-	echo "  daemon idle:        $(loop)"
-	i=$((i + 1))
-done
 "$H" run --cgroup "$CG/hold" --run RUN-BENCH-HOLD --summary /dev/null -- sleep 600 &
 BG=$!
 sleep 0.3
-i=0
-while [ $i -lt "$REPEAT" ]; do
-	echo "  outside a live run: $(loop)"
-	echo "  inside a run:       $(inside)"
-	i=$((i + 1))
-done
 echo "registration round trips (reg-bench, 200 each):"
 echo "  hooks already attached by another run: $("$R" "$CG" 200 | tr '\n' ' ')"
 kill "$BG" 2>/dev/null
