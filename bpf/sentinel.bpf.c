@@ -3,9 +3,16 @@
  * sentinel.bpf.c: the sentinel's CO-RE programs.  Everything is keyed by the
  * cgroup v2 id of a run, which calyx-sentinel alone registers in the runs,
  * stats, sysc, slots and filter maps.  The tracepoint programs are attached
- * only while a run is registered; a task outside every run costs them one
- * array load (filter) and returns, a task in a run one more (sysc).  The cgroup sock_addr programs are attached to each
- * run's own cgroup and enforce its network allow list.
+ * only while a run is registered.  Syscalls are counted in the task itself
+ * (the tasks map, task local storage): each task of a run gets its counters
+ * when it is forked into the run's cgroup (or, for the tasks already there,
+ * when the daemon registers the run), and adds them into the run's sysc slot
+ * when it exits.  So the per-syscall program reads only the task's own
+ * storage, which the kernel keeps in directly mapped memory: no cgroup
+ * lookup, no per-CPU (vmalloc'd) page, which on a kernel without PCID costs
+ * a page walk after every syscall's TLB flush.  The cgroup sock_addr
+ * programs are attached to each run's own cgroup and enforce its network
+ * allow list.
  */
 #include "vmlinux.h"
 
@@ -57,6 +64,17 @@ struct {
 	__type(value, struct sentinel_sys);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sysc SEC(".maps");
+
+/* A run's task: its own syscall counts (cgroup_id: the run's).  Only the
+ * task adds to them, in sn_sys_enter; sn_exit moves them into the run's sysc
+ * slot; the daemon reads the live ones through pidfds. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct sentinel_sys);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tasks SEC(".maps");
 
 /* cgroup id -> sysc slot, for runs whose filter index is shared */
 struct {
@@ -152,16 +170,64 @@ static __always_inline void hdr_fill(struct sentinel_ev_hdr *h, __u32 type, __u6
 SEC("tp_btf/sys_enter")
 int BPF_PROG(sn_sys_enter, struct pt_regs *regs, long id)
 {
-	struct sentinel_sys *sc = run_sys(bpf_get_current_cgroup_id());
+	struct task_struct *task = bpf_get_current_task_btf();
 	__u32 i = SENTINEL_SYS_OTHER;
+	struct sentinel_sys *t;
 
-	if (!sc)
+	/* a task with no BPF storage at all (every task outside the runs,
+	 * unless another tool keeps some) is done after one load */
+	if (!task->bpf_storage)
+		return 0;
+	t = bpf_task_storage_get(&tasks, task, NULL, 0);
+	if (!t)
 		return 0;
 	if (id >= 0 && id < SENTINEL_SYS_OTHER)
 		i = (__u32)id;
-	/* a no-op mask (the table is a power of two) the verifier can see */
-	count(&sc->n[i & (SENTINEL_NR_SYSCALLS - 1)], 1);
+	/* no other task writes this one's counters, and a task does not run
+	 * on two CPUs at once: a plain add.  The mask is a no-op (the table is
+	 * a power of two) the verifier can see. */
+	t->n[i & (SENTINEL_NR_SYSCALLS - 1)]++;
 	return 0;
+}
+
+/* A task forked into a run's cgroup gets its counters. */
+static __always_inline void task_attach(struct task_struct *task, __u64 cg,
+					struct sentinel_stats *st)
+{
+	struct sentinel_sys *t = bpf_task_storage_get(&tasks, task, NULL,
+						      BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+	if (!t) {
+		count(&st->lost, 1); /* no memory: its syscalls go uncounted */
+		return;
+	}
+	t->cgroup_id = cg;
+}
+
+/*
+ * An exiting task's counters move into its run's sysc slot.  Each counter is
+ * zeroed before it is added there: the daemon reads the slot before the live
+ * tasks, so a sample may miss a count in flight but never sees it twice.
+ */
+static __always_inline void task_detach(struct task_struct *task)
+{
+	struct sentinel_sys *t = bpf_task_storage_get(&tasks, task, NULL, 0);
+	struct sentinel_sys *sc;
+
+	if (!t)
+		return;
+	sc = run_sys(t->cgroup_id);
+	if (sc) {
+		for (int i = 0; i < SENTINEL_NR_SYSCALLS; i++) {
+			__u64 v = t->n[i];
+
+			if (!v)
+				continue;
+			t->n[i] = 0;
+			count(&sc->n[i], v);
+		}
+	}
+	bpf_task_storage_delete(&tasks, task);
 }
 
 /* The child's cgroup, not the parent's: clone3(CLONE_INTO_CGROUP) starts a
@@ -175,6 +241,7 @@ int BPF_PROG(sn_fork, struct task_struct *parent, struct task_struct *child)
 
 	if (!st)
 		return 0;
+	task_attach(child, cg, st);
 	if (child->pid != child->tgid) {
 		count(&st->threads, 1);
 		return 0;
@@ -280,9 +347,11 @@ int BPF_PROG(sn_exit, struct task_struct *p)
 {
 	bool group_dead = BPF_CORE_READ(p, signal, live.counter) == 0;
 	__u64 cg = bpf_get_current_cgroup_id();
-	struct sentinel_stats *st = run_stats(cg);
+	struct sentinel_stats *st;
 	struct sentinel_ev_exit *e;
 
+	task_detach(bpf_get_current_task_btf());
+	st = run_stats(cg);
 	if (!st)
 		return 0;
 	count(&st->rchar, BPF_CORE_READ(p, ioac.rchar));

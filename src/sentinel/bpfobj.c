@@ -21,6 +21,8 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "daemon.h"
 #include "fsutil.h"
@@ -43,6 +45,7 @@ struct sn_bpf {
 	/* scratch for per-CPU values: ncpus of each */
 	struct sentinel_stats *pstats;
 	struct sentinel_sys *psys;
+	struct sentinel_sys tsys; /* one task's counters */
 };
 
 static struct bpf_program *hook_prog(struct sn_bpf *b, int h)
@@ -365,6 +368,53 @@ int sn_bpf_stats(struct sn_bpf *b, uint64_t cgid, uint32_t slot, struct run_coun
 		for (int i = 0; i < SENTINEL_NR_SYSCALLS; i++)
 			ret->sys[i] += b->psys[c].n[i];
 	}
+	return 0;
+}
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL /* 6.9+: a pidfd of one thread, not of its process */
+#endif
+
+/* A pidfd of the thread tid: its own on 6.9+, else only if it leads its process. */
+static int thread_pidfd(pid_t tid)
+{
+	int fd = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
+
+	if (fd < 0 && errno == EINVAL)
+		fd = (int)syscall(SYS_pidfd_open, tid, 0);
+	return fd < 0 ? -errno : fd;
+}
+
+int sn_bpf_task_attach(struct sn_bpf *b, pid_t tid, uint64_t cgid)
+{
+	_cleanup_close_ int fd = thread_pidfd(tid);
+
+	if (fd < 0)
+		return fd;
+	memset(&b->tsys, 0, sizeof(b->tsys));
+	b->tsys.cgroup_id = cgid;
+	/* a task forked in since the filter found the run has its counters already */
+	if (bpf_map_update_elem(bpf_map__fd(b->skel->maps.tasks), &fd, &b->tsys, BPF_NOEXIST) < 0 &&
+	    errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int sn_bpf_task_add(struct sn_bpf *b, pid_t tid, uint64_t cgid, uint64_t *sys)
+{
+	_cleanup_close_ int fd = thread_pidfd(tid);
+
+	if (fd < 0)
+		return fd;
+	if (bpf_map_lookup_elem(bpf_map__fd(b->skel->maps.tasks), &fd, &b->tsys) < 0)
+		return -errno;
+	if (b->tsys.cgroup_id != cgid)
+		return -ESRCH; /* another run's task (it was forked there) */
+	for (int i = 0; i < SENTINEL_NR_SYSCALLS; i++)
+		sys[i] += b->tsys.n[i];
 	return 0;
 }
 

@@ -358,6 +358,32 @@ static int reg_checks(struct sentinel *s, const struct sn_req *q, int cgfd, int 
 	return 0;
 }
 
+/*
+ * The threads already in the run's cgroup get their syscall counters; those
+ * forked into it from now on get them from the fork program, which finds the
+ * run through the filter set just before.  A thread that cannot be given them
+ * (a non-leader before 6.9, which has no pidfd of its own; no memory) is
+ * logged: its syscalls go uncounted.  leasexec registers a run while its only
+ * process, single-threaded, waits for "go".
+ */
+static void tasks_attach(struct sentinel *s, const struct run *r, int cgfd)
+{
+	_cleanup_close_ int fd = openat(cgfd, "cgroup.threads", O_RDONLY | O_CLOEXEC);
+	FILE *f;
+	int tid, e;
+
+	if (fd < 0 || !(f = fdopen(TAKE_FD(fd), "re"))) {
+		sn_log(LOG_WARNING, "%s: cgroup.threads: %s: syscalls of its first threads not counted",
+		       r->cfg.run_id, strerror(errno));
+		return;
+	}
+	while (fscanf(f, "%d", &tid) == 1)
+		if ((e = sn_bpf_task_attach(s->bpf, tid, r->cfg.cgroup_id)) < 0 && e != -ESRCH)
+			sn_log(LOG_WARNING, "%s: thread %d: syscalls not counted: %s", r->cfg.run_id,
+			       tid, strerror(-e));
+	fclose(f);
+}
+
 /* Takes ownership of cgfd and pidfd. */
 int runs_register(struct sentinel *s, const struct sn_req *q, int cgfd, int pidfd,
 		  struct sn_resp *resp)
@@ -389,6 +415,8 @@ int runs_register(struct sentinel *s, const struct sn_req *q, int cgfd, int pidf
 		run_link(s, r);
 		if ((rc = filter_sync(s, r->cfg.cgroup_id)) < 0)
 			err_set(&err, rc, "bpf", "filter map: %s", strerror(-rc));
+		else
+			tasks_attach(s, r, cg);
 	}
 	r->sup = (struct sn_watch){ .src = SRC_SUPERVISOR, .fd = pfd, .ptr = r };
 	if (rc == 0 && (rc = runs_watch(s, &r->sup, EPOLLIN)) < 0)
@@ -506,7 +534,7 @@ static void run_finish(struct sentinel *s, struct run *r, const char *how,
 	_cleanup_free_ struct run_counts *c = calloc(1, sizeof(*c));
 
 	events_consume(s);
-	if (c && run_totals(s, r, c) == 0) {
+	if (c && run_totals(s, r, c, true) == 0) {
 		summary_fill(r, c, w);
 	} else {
 		memset(w, 0, sizeof(*w));

@@ -4,7 +4,7 @@
 # them, and to no other run.
 . "$CALYX_SRCDIR/tests/sentinel/lib-sentinel.sh"
 sn_setup
-tap_plan 14
+tap_plan 19
 sn_start
 
 N=200000
@@ -72,6 +72,41 @@ ok "exit statuses recorded ($statuses)" \
 sn_run at-io -- dd if=/dev/zero of="$SN_TMP/io.bin" bs=64k count=32 status=none
 ok "bytes written: at least the 2 MiB dd wrote ($(sum at-io bytes_written))" \
 	test "$(sum at-io bytes_written)" -ge 2097152
+
+# syscalls are counted in each task and moved into its run when the task
+# ends: every thread and every child process, each counted once
+M=50000
+sn_run at-thr -- "$SN_HELPER" threads 3 $M >/dev/null
+nt=$(sum at-thr "sys_$nr")
+ok "four threads' $((4 * M)) getppid, each counted once ($nt)" \
+	test "$nt" -ge $((4 * M)) -a "$nt" -lt $((4 * M + 1000))
+sn_run at-kids -- sh -c "'$SN_HELPER' getppid $M & '$SN_HELPER' getppid $M & wait"
+nk=$(sum at-kids "sys_$nr")
+ok "two child processes' $((2 * M)) getppid, each counted once ($nk)" \
+	test "$nk" -ge $((2 * M)) -a "$nk" -lt $((2 * M + 1000))
+# a live task's counts are in the run's totals (calyx sentinel status)
+# before it ends, and still counted once after
+bg lv sn_run at-live -- "$SN_HELPER" threads 0 $M "$SN_TMP/live.go"
+live_sys() {
+	status_json | jq -r --arg r "at-live-$$" '.runs[] | select(.id == $r) | .syscalls // 0'
+}
+n=0 ls_n=0
+while [ $n -lt $((100 * SN_SCALE)) ]; do
+	ls_n=$(live_sys)
+	[ "${ls_n:-0}" -ge $M ] && break
+	sleep 0.1
+	n=$((n + 1))
+done
+ok "a live process's syscalls, its $M getppid among them, are in its run's totals ($ls_n)" \
+	test "${ls_n:-0}" -ge $M -a "${ls_n:-0}" -lt $((M + 1000))
+nl_before=$(sum at-live "sys_$nr")
+touch "$SN_TMP/live.go"
+wait "$lv"
+nl=$(sum at-live "sys_$nr")
+ok "... and once in the run's summary after it ended ($nl)" \
+	test "$nl_before" = 0 -a "$nl" -ge $M -a "$nl" -lt $((M + 1000))
+ok "no counter was lost for want of memory" \
+	test "$(sum at-thr lost)" = 0 -a "$(sum at-kids lost)" = 0 -a "$(sum at-live lost)" = 0
 
 # names the run controls cannot break a log line
 evil=$(printf '%s/ev"il\nname\\x41' "$SN_TMP")

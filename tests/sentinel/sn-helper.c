@@ -10,6 +10,10 @@
  *       waits for the cgroup to empty, unregisters and writes the summary as
  *       key=value lines.  Exit: the command's status (128+N on signal N).
  *   sn-helper getppid N          exactly N getppid(2) calls
+ *   sn-helper threads K N [FILE] N getppid(2) calls in the main thread and in each of
+ *                                K more threads; each waits for FILE to exist (if
+ *                                given) before it ends; prints "ready" when all
+ *                                have made their calls
  *   sn-helper nr getppid|execve  the native number of the syscall
  *   sn-helper waitfile PATH      wait until PATH exists (no exec, unlike a sleep loop)
  *   sn-helper connect ADDR PORT  TCP connect; prints "ok" or the errno name
@@ -32,6 +36,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -264,6 +269,45 @@ static int cmd_getppid(long n)
 	return 0;
 }
 
+struct thr {
+	long n;
+	const char *file;
+	pthread_barrier_t *done;
+};
+
+static void *thr_main(void *arg)
+{
+	struct thr *t = arg;
+
+	cmd_getppid(t->n);
+	pthread_barrier_wait(t->done);
+	while (t->file && access(t->file, F_OK) < 0)
+		poll(NULL, 0, 10);
+	return NULL;
+}
+
+static int cmd_threads(int k, long n, const char *file)
+{
+	pthread_t tid[16];
+	pthread_barrier_t done;
+	struct thr t = { .n = n, .file = file, .done = &done };
+
+	if (k < 0 || k > 16 || pthread_barrier_init(&done, NULL, (unsigned)k + 1) != 0)
+		return 64;
+	for (int i = 0; i < k; i++)
+		if (pthread_create(&tid[i], NULL, thr_main, &t) != 0)
+			return die("pthread_create", EAGAIN);
+	cmd_getppid(n);
+	pthread_barrier_wait(&done);
+	printf("ready\n");
+	fflush(stdout);
+	while (file && access(file, F_OK) < 0)
+		poll(NULL, 0, 10);
+	for (int i = 0; i < k; i++)
+		pthread_join(tid[i], NULL);
+	return 0;
+}
+
 static int addr_parse(const char *a, const char *port, struct sockaddr_storage *ss,
 		      socklen_t *len)
 {
@@ -398,6 +442,8 @@ int main(int argc, char **argv)
 	}
 	if (argc == 3 && strcmp(argv[1], "getppid") == 0)
 		return cmd_getppid(atol(argv[2]));
+	if ((argc == 4 || argc == 5) && strcmp(argv[1], "threads") == 0)
+		return cmd_threads(atoi(argv[2]), atol(argv[3]), argc == 5 ? argv[4] : NULL);
 	if (argc == 4 && (strcmp(argv[1], "connect") == 0 || strcmp(argv[1], "send") == 0 ||
 			  strcmp(argv[1], "listen") == 0))
 		return cmd_net(argv[1], argv[2], argv[3]);
