@@ -55,3 +55,8 @@ bench: $(BENCH_DEPS)
 	CALYX_BUILDDIR='$(abs_top_builddir)' CALYX_SRCDIR='$(abs_top_srcdir)' \
 	  bash $(top_srcdir)/bench/run
 .PHONY: bench bench-audit bench-assess
+
+# bench/floor: the kernel work of one run and nothing else (the floor of the
+# full-run and throughput targets).
+noinst_PROGRAMS += bench/floor
+bench_floor_SOURCES = bench/floor.c
