@@ -59,6 +59,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "benchutil.h"
+
 enum { V1_MEMORY, V1_PIDS, V1_CPU, V1__MAX };
 
 static const char *const v1_name[V1__MAX] = { "memory", "pids", "cpu" };
@@ -396,27 +398,6 @@ static int round_one(int worker, long i, int logfd)
 	return rc;
 }
 
-static long long busy_jiffies(void)
-{
-	long long v[8] = { 0 };
-	FILE *f = fopen("/proc/stat", "re");
-	int n;
-
-	if (!f)
-		return -1;
-	n = fscanf(f, "cpu %lld %lld %lld %lld %lld %lld %lld %lld", &v[0], &v[1], &v[2], &v[3],
-		   &v[4], &v[5], &v[6], &v[7]);
-	fclose(f);
-	return n == 8 ? v[0] + v[1] + v[2] + v[5] + v[6] + v[7] : -1;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 static int worker(int w, long n, double *t)
 {
 	int logfd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
@@ -486,12 +467,12 @@ int main(int argc, char **argv)
 		/* warm-up, then the timed rounds, then the CPU of the whole machine */
 		if (t && worker(0, 5, NULL) == 0 && worker(0, n, t) == 0) {
 			usleep(200000);
-			j0 = busy_jiffies();
+			j0 = bench_busy_jiffies();
 			a = now_ms();
 			if (worker(0, n, NULL) == 0) {
 				usleep(200000); /* the deferred teardown of the last rounds */
-				j1 = busy_jiffies();
-				qsort(t, (size_t)n, sizeof(double), cmp_d);
+				j1 = bench_busy_jiffies();
+				qsort(t, (size_t)n, sizeof(double), bench_cmp_double);
 				printf("floor_one: n=%ld median_ms=%.2f p10_ms=%.2f p90_ms=%.2f "
 				       "cpu_ms_per_round=%.2f wall_ms_per_round=%.2f\n",
 				       n, t[n / 2], t[n / 10], t[n * 9 / 10],

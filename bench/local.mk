@@ -37,7 +37,7 @@ bench_sha_rate_LDADD = $(LIBCALYX)
 
 # bench/netns: a fresh network namespace against joining a pre-made one.
 noinst_PROGRAMS += bench/netns
-bench_netns_SOURCES = bench/netns.c
+bench_netns_SOURCES = bench/netns.c bench/benchutil.h
 
 # bench/runs: runs commands many times (rates, latencies, peak RSS).
 noinst_PROGRAMS += bench/runs
@@ -59,4 +59,4 @@ bench: $(BENCH_DEPS)
 # bench/floor: the kernel work of one run and nothing else (the floor of the
 # full-run and throughput targets).
 noinst_PROGRAMS += bench/floor
-bench_floor_SOURCES = bench/floor.c
+bench_floor_SOURCES = bench/floor.c bench/benchutil.h

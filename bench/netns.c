@@ -29,6 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "benchutil.h"
+
 enum { PLAIN, FRESH, SHARED, KINDS };
 
 static const char *const kind_name[KINDS] = { "plain", "fresh", "shared" };
@@ -60,28 +62,6 @@ static int one(int kind)
 		return -1;
 	}
 	return 0;
-}
-
-/* The machine's busy jiffies so far (all CPUs: user to steal, no idle/iowait). */
-static long long busy_jiffies(void)
-{
-	long long v[10] = { 0 };
-	FILE *f = fopen("/proc/stat", "re");
-	int n;
-
-	if (!f)
-		return -1;
-	n = fscanf(f, "cpu %lld %lld %lld %lld %lld %lld %lld %lld", &v[0], &v[1], &v[2], &v[3],
-		   &v[4], &v[5], &v[6], &v[7]);
-	fclose(f);
-	return n == 8 ? v[0] + v[1] + v[2] + v[5] + v[6] + v[7] : -1;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
 }
 
 int main(int argc, char **argv)
@@ -152,13 +132,13 @@ int main(int argc, char **argv)
 
 		/* CPU of the whole machine (the kworker's teardown included), settled first */
 		usleep(200000);
-		j0 = busy_jiffies();
+		j0 = bench_busy_jiffies();
 		for (int i = 0; i < n; i++)
 			if (one(k) < 0)
 				return 1;
 		usleep(200000); /* the deferred teardown of the last rounds */
-		j1 = busy_jiffies();
-		qsort(t[k], (size_t)n, sizeof(double), cmp_d);
+		j1 = bench_busy_jiffies();
+		qsort(t[k], (size_t)n, sizeof(double), bench_cmp_double);
 		printf("%s\t%d\t%.0f\t%.0f\t%.0f\t%.0f\n", kind_name[k], n, t[k][n / 2], t[k][n / 10],
 		       t[k][n * 9 / 10], j0 < 0 || j1 < 0 ? -1.0 : (double)(j1 - j0) * 1e6 / hz / n);
 		free(t[k]);
