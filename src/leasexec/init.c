@@ -10,6 +10,8 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -54,8 +56,31 @@ static _Noreturn void finish(int status, int report_fd)
 	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 }
 
+/* Every descriptor above 2 but keep: PID 1 inherited the supervisor's table
+ * (the run's pipes both ends, the artifact files, the sandbox's path fds).  A
+ * copy of a pipe's read end here would keep the command's writes from
+ * failing once the supervisor closes its own (a caller that stopped reading:
+ * the run hung), and the rest are none of the sandbox's business. */
+static void close_all_but(int keep)
+{
+	struct rlimit rl;
+
+#ifdef SYS_close_range
+	if ((keep <= 3 || syscall(SYS_close_range, 3U, (unsigned)keep - 1, 0U) == 0) &&
+	    syscall(SYS_close_range, (unsigned)keep + 1, ~0U, 0U) == 0)
+		return;
+#endif
+	/* no close_range (or a policy denies it): up to the fd limit */
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur > 1048576)
+		rl.rlim_cur = 1048576;
+	for (int fd = 3; fd < (int)rl.rlim_cur; fd++)
+		if (fd != keep)
+			close(fd);
+}
+
 _Noreturn void init_loop(pid_t cmd, const sigset_t *set, int report_fd)
 {
+	close_all_but(report_fd);
 	for (;;) {
 		siginfo_t si;
 		int st;
