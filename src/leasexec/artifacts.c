@@ -25,7 +25,8 @@ static int create_file(const struct run *r, const struct plan *p, const char *na
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", p->run_dir, name);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+	/* read-write: output.c hashes a large stdout.log by reading it back */
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
 	if (fd >= 0 && fchown(fd, 0, r->caller.gid) < 0) {
 		close(fd);
 		return -errno;

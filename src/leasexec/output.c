@@ -4,11 +4,19 @@
  * to the cap, so a slow or gone caller never costs the record.  When the
  * caller's reader goes away (EPIPE), the run's pipe is closed too, so the
  * command sees EPIPE/SIGPIPE exactly as it would without leasexec.
+ *
+ * The SHA-256 of the kept bytes is computed in the loop for the first
+ * OUT_HASH_BEHIND bytes; past them a thread of the stream's own reads the
+ * artifact back (from the page cache) and hashes it behind the writer, so
+ * that a large output is copied on one CPU and hashed on another.  The
+ * digest is the artifact file's either way.
  */
 #include "config.h"
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -63,6 +71,126 @@ int out_init(struct stream *s, int caller_fd, int file, uint64_t cap, uid_t uid,
 	return 0;
 }
 
+struct hasher {
+	pthread_t tid;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int fd;                /* the artifact (opened read-write) */
+	uint64_t upto, hashed; /* bytes written to it; bytes hashed */
+	bool finish;
+	int err;               /* a failed read back: -errno */
+	struct sig_sha256_ctx *sha;
+};
+
+static void *hasher_main(void *arg)
+{
+	struct hasher *h = arg;
+	char *buf = malloc(OUT_CHUNK);
+
+	pthread_mutex_lock(&h->mu);
+	for (;;) {
+		uint64_t off = h->hashed, upto = h->upto;
+
+		if (off == upto) {
+			if (h->finish)
+				break;
+			pthread_cond_wait(&h->cv, &h->mu);
+			continue;
+		}
+		pthread_mutex_unlock(&h->mu);
+		while (buf && off < upto) {
+			size_t want = upto - off < OUT_CHUNK ? (size_t)(upto - off) : OUT_CHUNK;
+			ssize_t n = pread(h->fd, buf, want, (off_t)off);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			sig_sha256_update(h->sha, buf, (size_t)n);
+			off += (uint64_t)n;
+		}
+		pthread_mutex_lock(&h->mu);
+		h->hashed = off;
+		if (off < upto) {
+			h->err = buf ? -EIO : -ENOMEM;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&h->mu);
+	free(buf);
+	return NULL;
+}
+
+/* The thread takes over from the bytes hashed so far; 0, or -errno (and
+ * the loop goes on hashing itself). */
+static int hasher_start(struct stream *s, uint64_t hashed)
+{
+	struct hasher *h = calloc(1, sizeof(*h));
+	pthread_attr_t attr;
+	sigset_t all, old;
+	int r;
+
+	if (!h)
+		return -ENOMEM;
+	h->fd = s->file;
+	h->upto = h->hashed = hashed;
+	h->sha = &s->sha;
+	pthread_mutex_init(&h->mu, NULL);
+	pthread_cond_init(&h->cv, NULL);
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 64 * 1024);
+	/* the thread takes no signal: they stay the supervisor's */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	r = pthread_create(&h->tid, &attr, hasher_main, h);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	if (r != 0) {
+		free(h);
+		return -r;
+	}
+	s->hasher = h;
+	return 0;
+}
+
+/* The artifact holds s->kept bytes now. */
+static void hash_kept(struct stream *s, const char *p, size_t n)
+{
+	struct hasher *h = s->hasher;
+
+	if (!h && s->kept > OUT_HASH_BEHIND && hasher_start(s, s->kept - n) == 0)
+		h = s->hasher;
+	if (!h) {
+		sig_sha256_update(&s->sha, p, n);
+		return;
+	}
+	pthread_mutex_lock(&h->mu);
+	h->upto = s->kept;
+	pthread_cond_signal(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+}
+
+/* Waits for the thread to hash everything kept; 0, or -errno. */
+static int hasher_stop(struct stream *s)
+{
+	struct hasher *h = s->hasher;
+	int e;
+
+	if (!h)
+		return 0;
+	pthread_mutex_lock(&h->mu);
+	h->finish = true;
+	pthread_cond_signal(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+	pthread_join(h->tid, NULL);
+	e = h->err;
+	pthread_mutex_destroy(&h->mu);
+	pthread_cond_destroy(&h->cv);
+	free(h);
+	s->hasher = NULL;
+	return e;
+}
+
 static void keep(struct stream *s, const char *p, size_t n)
 {
 	size_t room = s->cap && s->kept < s->cap ? (size_t)(s->cap - s->kept) : s->cap ? 0 : n;
@@ -75,8 +203,8 @@ static void keep(struct stream *s, const char *p, size_t n)
 		n = room;
 	}
 	if (n && write_all(s->file, p, n) == 0) {
-		sig_sha256_update(&s->sha, p, n);
 		s->kept += n;
+		hash_kept(s, p, n);
 	} else if (n) {
 		s->truncated = true; /* the artifact disk is full: note it, keep passing through */
 	}
@@ -215,12 +343,18 @@ void out_finish(struct stream *s, int ms)
 		waited += 10;
 		out_flush(s);
 	}
+	if (hasher_stop(s) < 0) {
+		/* the artifact could not be read back: no digest, rather than a wrong one */
+		s->sha_hex[0] = '\0';
+		return;
+	}
 	sig_sha256_final(&s->sha, h);
 	sig_hex(h, sizeof(h), s->sha_hex);
 }
 
 void out_free(struct stream *s)
 {
+	hasher_stop(s); /* a stream freed without out_finish (an error path) */
 	if (s->in >= 0)
 		close(s->in);
 	if (s->file >= 0)

@@ -18,6 +18,10 @@
 
 #define OUT_CHUNK (256 * 1024)
 #define OUT_PENDING_MAX (1024 * 1024)
+/* Past this many kept bytes a thread hashes the artifact behind the writer. */
+#define OUT_HASH_BEHIND (1024 * 1024)
+
+struct hasher;
 
 enum sink_kind {
 	SINK_BLOCKING,  /* regular file (or a fallback): plain write */
@@ -36,8 +40,9 @@ struct stream {
 	size_t pend_off, pend_len;
 	uint64_t cap, total, kept;
 	bool truncated;
-	struct sig_sha256_ctx sha;
-	char sha_hex[65];
+	struct sig_sha256_ctx sha; /* the hasher's once it runs */
+	struct hasher *hasher;     /* hashing the artifact behind the writer, or NULL */
+	char sha_hex[65];          /* "" if the artifact could not be read back */
 };
 
 int out_init(struct stream *s, int caller_fd, int file, uint64_t cap, uid_t uid, gid_t gid);

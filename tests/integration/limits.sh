@@ -66,6 +66,36 @@ ok "output cap: stdout.log keeps exactly the cap" test "$(stat -c %s "$T/var/lib
 ok "output cap: meta.json says truncated" test "$(meta .stdout.truncated)" = true
 ok "output cap: meta.json counts every byte" test "$(meta .stdout.bytes)" -eq 300000
 
+# past 1 MiB kept, a thread hashes stdout.log behind the writer (it reads the
+# file back): the digest is still exactly the file's, and the cap exact
+BIG=$(issue --user $ALICE --cmd /usr/bin/head --rw "$WORK" --output 3M --ttl 5m)
+as_alice "$LEASEXEC" -q -l "$BIG" -- /usr/bin/head -c 2500000 /dev/urandom >"$WORK/big.out" 2>/dev/null
+D=$T/var/lib/calyx/runs/$(last_run)
+sum_of() { sha256sum <"$1" | cut -d' ' -f1; }
+ok "2.5 MB to a file: meta.json's sha256 is stdout.log's ($(meta .stdout.sha256 | cut -c1-12))" \
+	test "$(meta .stdout.sha256)" = "$(sum_of "$D/stdout.log")" -a "$(meta .stdout.kept)" -eq 2500000
+ok "... and the caller's file is the same bytes" test "$(sum_of "$WORK/big.out")" = "$(sum_of "$D/stdout.log")"
+n=$(as_alice "$LEASEXEC" -q -l "$BIG" -- /usr/bin/head -c 5000000 /dev/urandom 2>/dev/null | wc -c)
+D=$T/var/lib/calyx/runs/$(last_run)
+ok "5 MB through a pipe: the caller gets every byte ($n)" test "$n" -eq 5000000
+ok "... stdout.log keeps exactly the 3 MiB cap, its digest in meta.json, truncated" \
+	test "$(stat -c %s "$D/stdout.log")/$(meta .stdout.kept)/$(meta .stdout.truncated)/$(meta .stdout.sha256)" \
+	= "3145728/3145728/true/$(sum_of "$D/stdout.log")"
+# a caller that stops reading: the command gets SIGPIPE as it would without
+# leasexec (PID 1 of the run used to keep a copy of the pipe's read end, and
+# the run hung until its lease expired)
+(as_alice "$LEASEXEC" -q -l "$BIG" -- /usr/bin/head -c 4000000 /dev/zero 2>/dev/null |
+	head -c 10 >/dev/null) &
+bgp=$! n=0
+while kill -0 $bgp 2>/dev/null && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
+ended=yes
+kill -0 $bgp 2>/dev/null && { ended=no; pkill -TERM -f "$BIG"; }
+wait $bgp
+ok "a caller that stops reading: the run ends within 30 s ($ended)" test $ended = yes
+ok "... the command died of SIGPIPE ($(meta .outcome.signal)), the digest is stdout.log's" \
+	test "$(meta .outcome.signal)/$(meta .stdout.sha256)" \
+	= "13/$(sum_of "$T/var/lib/calyx/runs/$(last_run)/stdout.log")"
+
 # nothing of any run above is left in cgroups (only this tree's runs: other
 # build trees on the machine share the calyx-test cgroup parent)
 left=0
