@@ -206,7 +206,11 @@ static void keep(struct stream *s, const char *p, size_t n)
 		s->kept += n;
 		hash_kept(s, p, n);
 	} else if (n) {
-		s->truncated = true; /* the artifact disk is full: note it, keep passing through */
+		/* the artifact disk is full: note it, keep passing through; a partial
+		 * write is cut off, so that the file is exactly what is hashed */
+		s->truncated = true;
+		if (ftruncate(s->file, (off_t)s->kept) == 0)
+			lseek(s->file, (off_t)s->kept, SEEK_SET);
 	}
 }
 
