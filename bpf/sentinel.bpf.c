@@ -211,9 +211,12 @@ static __always_inline void task_attach(struct task_struct *task, __u64 cg,
  */
 static __always_inline void task_detach(struct task_struct *task)
 {
-	struct sentinel_sys *t = bpf_task_storage_get(&tasks, task, NULL, 0);
-	struct sentinel_sys *sc;
+	struct sentinel_sys *t, *sc;
 
+	/* every exit on the host comes here: most have no storage at all */
+	if (!task->bpf_storage)
+		return;
+	t = bpf_task_storage_get(&tasks, task, NULL, 0);
 	if (!t)
 		return;
 	sc = run_sys(t->cgroup_id);
