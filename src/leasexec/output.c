@@ -158,8 +158,12 @@ static void hash_kept(struct stream *s, const char *p, size_t n)
 {
 	struct hasher *h = s->hasher;
 
-	if (!h && s->kept > OUT_HASH_BEHIND && hasher_start(s, s->kept - n) == 0)
-		h = s->hasher;
+	if (!h && !s->hash_inline && s->kept > OUT_HASH_BEHIND) {
+		if (hasher_start(s, s->kept - n) == 0)
+			h = s->hasher;
+		else
+			s->hash_inline = true; /* once: not again at every chunk */
+	}
 	if (!h) {
 		sig_sha256_update(&s->sha, p, n);
 		return;

@@ -42,6 +42,7 @@ struct stream {
 	bool truncated;
 	struct sig_sha256_ctx sha; /* the hasher's once it runs */
 	struct hasher *hasher;     /* hashing the artifact behind the writer, or NULL */
+	bool hash_inline;          /* no thread could be started: the loop hashes */
 	char sha_hex[65];          /* "" if the artifact could not be read back */
 };
 
