@@ -194,6 +194,8 @@ static int launch(struct run *r, struct plan *p)
 		sup_loop(r, p, &s);
 	}
 	code = finish(r, p, &s, &ar, &a);
+	r->mntns = s.mntns; /* let go of in main(), while the audit log syncs */
+	s.mntns = -1;
 	sup_free(&s);
 	return code;
 }
@@ -345,7 +347,7 @@ static int early(struct run *r, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	struct run r = { .cmd_fd = -1 };
+	struct run r = { .cmd_fd = -1, .mntns = -1 };
 	int code;
 
 	/* argc == 0 (execve with an empty argv): argv[1] would be envp[0] */
@@ -367,7 +369,9 @@ int main(int argc, char **argv)
 	}
 	if (code == 0)
 		code = run_main(&r);
-	/* the last seal's key evolution ran on a thread while we finished up */
+	/* the run's mounts go while the last seal is synced and its key evolved on a
+	 * thread; we wait for both */
+	ns_let_go(&r.mntns);
 	if (audit_wait(&r.err) < 0) {
 		print_err(&r.err, "audit");
 		if (code == 0)

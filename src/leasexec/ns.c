@@ -696,3 +696,19 @@ int ns_loopback_up(struct calyx_err *err)
 		return err_set(err, errno, "lo", "cannot bring loopback up: %s", strerror(errno));
 	return 0;
 }
+
+int ns_hold(pid_t pid)
+{
+	char path[64];
+
+	/* our own child: its pid is not reused before we reap it */
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
+	return open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+}
+
+void ns_let_go(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}

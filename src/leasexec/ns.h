@@ -98,4 +98,17 @@ extern const char *const ns_tmp_dirs[NS_TMP_DIRS];
 
 int ns_loopback_up(struct calyx_err *err);
 
+/*
+ * The supervisor's reference to the run's mount namespace (pid: the child,
+ * just cloned with CLONE_NEWNS; -1 if it cannot be had, which only costs
+ * time).  Held, the run's mounts outlive its init: unmounting them (an
+ * expedited RCU grace period, the superblocks of its tmpfs and proc) is no
+ * longer part of init's exit, which the supervisor waits for, but of
+ * ns_let_go, called where the supervisor waits anyway (for the audit log's
+ * sync).  No process is left in the namespace by then; nothing but this
+ * close-on-exec descriptor reaches it.
+ */
+int ns_hold(pid_t pid);
+void ns_let_go(int *fd);
+
 #endif

@@ -16,6 +16,7 @@
 
 #include "hygiene.h"
 #include "json.h"
+#include "ns.h"
 #include "paths.h"
 #include "priv.h"
 #include "request.h"
@@ -311,6 +312,7 @@ void run_free(struct run *r)
 	if (r->cmd_fd >= 0)
 		close(r->cmd_fd);
 	r->cmd_fd = -1;
+	ns_let_go(&r->mntns);
 	lease_free(&r->lease);
 	verified_body_free(r->vb);
 	r->vb = NULL;

@@ -144,6 +144,7 @@ int sup_spawn(struct run *r, struct plan *p, struct sup *s, int out_file, int er
 
 	memset(s, 0, sizeof(*s));
 	s->pidfd = s->sigfd = s->inofd = s->go_wr = s->report_rd = s->status_rd = s->cast_fd = -1;
+	s->mntns = -1;
 	s->out[0].in = s->out[1].in = s->out[0].file = s->out[1].file = -1;
 	s->pidns = p->pidns;
 	ec_state_init(&s->ec);
@@ -169,6 +170,8 @@ int sup_spawn(struct run *r, struct plan *p, struct sup *s, int out_file, int er
 			close(ec[0]);
 		apply_child(p, &io);
 	}
+	if (p->clone_flags & CLONE_NEWNS)
+		s->mntns = ns_hold(s->pid);
 	if (ec[1] >= 0)
 		close(ec[1]); /* the child's end: its EOF tells us it went without a listener */
 	ec_state_take(&s->ec, ec[0]);
@@ -625,7 +628,7 @@ void sup_abort(struct plan *p, struct sup *s)
 void sup_free(struct sup *s)
 {
 	int *fds[] = { &s->pidfd, &s->sigfd, &s->inofd, &s->go_wr, &s->report_rd, &s->status_rd,
-		       &s->cast_fd };
+		       &s->cast_fd, &s->mntns };
 
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		if (*fds[i] >= 0) {
