@@ -125,12 +125,14 @@ static int finish(struct run *r, struct plan *p, struct sup *s, struct audit_res
 	attr_unregister(p, a);
 	if (a->sum.killed && !s->kill)
 		s->kill = KILL_SENTINEL;
-	tl = a->timeline ? rtl_adopt(r, p, s, a->sum.timeline) : rtl_finish(s->tl, r, p, s);
 	code = exit_code_of(s);
 	/* the staged changes are on record before the EXITED record names their digest */
 	stg_collect(r, p);
 	if (ev_end(r, p, s, code, &end) < 0 && code == 0)
 		code = EXIT_FAILED; /* the run happened, but its end is not on record */
+	/* the record is not made of the timeline: its last sample (the cgroup is still
+	 * there) and the file are written while the record is synced, on a thread */
+	tl = a->timeline ? rtl_adopt(r, p, s, a->sum.timeline) : rtl_finish(s->tl, r, p, s);
 	ar->last_seq = end.last_seq ? end.last_seq : ar->last_seq;
 	if (art_finish(r, p, s, ar, code, attr_json(r, a), tl) < 0)
 		print_err(&r->err, "artifacts");
