@@ -147,6 +147,10 @@ _Noreturn void apply_child(const struct plan *p, const struct child_io *io)
 	struct calyx_err err = { 0 };
 	char go;
 
+	/* 0. our mount namespace to the supervisor, to let go of after the run */
+	if (io->ns_fd >= 0)
+		ns_send(io->ns_fd);
+
 	/* 1. cgroup: the clone placed us in the run's v2 node (CLONE_INTO_CGROUP) or the
 	 *    parent moves us there before it sends "go" below; the v1 nodes we join
 	 *    ourselves, first, while we are still root */

@@ -13,6 +13,7 @@ struct child_io {
 	int pty_fd;     /* --pty: the slave, attached after setsid; -1 otherwise */
 	int status_fd;  /* write end, CLOEXEC: init's struct init_report, or -1 */
 	int ec_fd;      /* the exec checker's socket: its listener goes there; or -1 */
+	int ns_fd;      /* the socket our mount namespace goes to (ns_send), or -1 */
 	pid_t parent;
 };
 

@@ -25,6 +25,7 @@
 #include <sys/syscall.h>
 
 #include "execcheck.h"
+#include "fsutil.h"
 
 #define EC_SHOW_ARGS 8     /* argv strings kept per refusal in meta.json */
 #define EC_SHOW_BYTES 200  /* bytes kept of each */
@@ -67,29 +68,11 @@ int ec_pair(const struct ec_plan *p, int sv[2])
 	return socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0 ? -errno : 0;
 }
 
-static int send_fd(int sock, int fd)
-{
-	char one = 'l';
-	struct iovec iov = { &one, 1 };
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(int))];
-	} c = { 0 };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.b,
-			    .msg_controllen = sizeof(c.b) };
-
-	c.h.cmsg_level = SOL_SOCKET;
-	c.h.cmsg_type = SCM_RIGHTS;
-	c.h.cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(&c.h), &fd, sizeof(int));
-	return sendmsg(sock, &m, MSG_NOSIGNAL) == 1 ? 0 : -errno;
-}
-
 int ec_child_install(const struct ec_plan *p, int sock, struct calyx_err *err)
 {
 	int fd = sc_apply_listener(&p->filter, err), e = 0;
 
-	if (fd >= 0 && (e = send_fd(sock, fd)) < 0)
+	if (fd >= 0 && (e = fd_send(sock, fd)) < 0)
 		err_set(err, -e, "exec checker", "cannot hand the listener to the supervisor: %s",
 			strerror(-e));
 	if (fd >= 0)
@@ -114,35 +97,12 @@ int ec_poll_fd(const struct ec_state *s)
 	return s->fd >= 0 ? s->fd : s->sock;
 }
 
-static int recv_fd(int sock)
-{
-	char one;
-	struct iovec iov = { &one, 1 };
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(int))];
-	} c = { 0 };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.b,
-			    .msg_controllen = sizeof(c.b) };
-	struct cmsghdr *h;
-	int fd;
-
-	if (recvmsg(sock, &m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT) != 1 || (m.msg_flags & MSG_CTRUNC))
-		return -1;
-	h = CMSG_FIRSTHDR(&m);
-	if (!h || h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS ||
-	    h->cmsg_len != CMSG_LEN(sizeof(int)))
-		return -1;
-	memcpy(&fd, CMSG_DATA(h), sizeof(int));
-	return fd;
-}
-
 /* The listener arrived (or the child ended without one: nothing to check). */
 static void take_listener(struct ec_state *s)
 {
 	struct seccomp_notif_sizes sz = { 0 };
 
-	s->fd = recv_fd(s->sock);
+	s->fd = fd_recv(s->sock);
 	close(s->sock);
 	s->sock = -1;
 	if (s->fd < 0)

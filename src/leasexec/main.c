@@ -196,8 +196,7 @@ static int launch(struct run *r, struct plan *p)
 		sup_loop(r, p, &s);
 	}
 	code = finish(r, p, &s, &ar, &a);
-	r->mntns = s.mntns; /* let go of in main(), while the audit log syncs */
-	s.mntns = -1;
+	r->mntns = ns_take(s.ns_sock); /* let go of in main(), while the audit log syncs */
 	sup_free(&s);
 	return code;
 }

@@ -11,6 +11,8 @@
 
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <linux/nsfs.h>
+#include <sched.h>
 #include <net/if.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,6 +26,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "ns.h"
 
 /* Linux 5.2 (open_tree, move_mount), 5.6 (openat2), 5.12 (mount_setattr);
@@ -697,13 +700,26 @@ int ns_loopback_up(struct calyx_err *err)
 	return 0;
 }
 
-int ns_hold(pid_t pid)
+void ns_send(int sock)
 {
-	char path[64];
+	int fd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC | O_NOCTTY);
 
-	/* our own child: its pid is not reused before we reap it */
-	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
-	return open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd >= 0) {
+		fd_send(sock, fd);
+		close(fd);
+	}
+	close(sock);
+}
+
+int ns_take(int sock)
+{
+	int fd = sock >= 0 ? fd_recv(sock) : -1;
+
+	if (fd >= 0 && ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNS) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
 }
 
 void ns_let_go(int *fd)

@@ -99,16 +99,20 @@ extern const char *const ns_tmp_dirs[NS_TMP_DIRS];
 int ns_loopback_up(struct calyx_err *err);
 
 /*
- * The supervisor's reference to the run's mount namespace (pid: the child,
- * just cloned with CLONE_NEWNS; -1 if it cannot be had, which only costs
- * time).  Held, the run's mounts outlive its init: unmounting them (an
- * expedited RCU grace period, the superblocks of its tmpfs and proc) is no
- * longer part of init's exit, which the supervisor waits for, but of
- * ns_let_go, called where the supervisor waits anyway (for the audit log's
- * sync).  No process is left in the namespace by then; nothing but this
+ * The supervisor's reference to the run's mount namespace.  Held, the run's
+ * mounts outlive its init: unmounting them (an expedited RCU grace period,
+ * the superblocks of its tmpfs and proc) is no longer part of init's exit,
+ * which the supervisor waits for, but of ns_let_go, called where the
+ * supervisor waits anyway (for the audit log's sync).  The child, still root
+ * and before anything of the command runs, sends its namespace over a socket
+ * (ns_send; the supervisor could not open /proc/PID/ns/mnt of a process with
+ * the caller's real uid without CAP_SYS_PTRACE); the supervisor takes it when
+ * the run is over (ns_take: a mount namespace or nothing, -1).  Failing costs
+ * only time.  No process is left in the namespace then; nothing but this
  * close-on-exec descriptor reaches it.
  */
-int ns_hold(pid_t pid);
+void ns_send(int sock);
+int ns_take(int sock);
 void ns_let_go(int *fd);
 
 #endif

@@ -139,17 +139,20 @@ static int pty_streams(struct run *r, struct plan *p, struct sup *s, int out_fil
 
 int sup_spawn(struct run *r, struct plan *p, struct sup *s, int out_file, int err_file)
 {
-	int go[2], rep[2], st[2], out[2], err[2], ec[2], e;
+	int go[2], rep[2], st[2], out[2], err[2], ec[2], ns[2] = { -1, -1 }, e;
 	sigset_t set;
 
 	memset(s, 0, sizeof(*s));
 	s->pidfd = s->sigfd = s->inofd = s->go_wr = s->report_rd = s->status_rd = s->cast_fd = -1;
-	s->mntns = -1;
+	s->ns_sock = -1;
 	s->out[0].in = s->out[1].in = s->out[0].file = s->out[1].file = -1;
 	s->pidns = p->pidns;
 	ec_state_init(&s->ec);
 	if ((e = make_pipes(p, go, rep, st, out, err)) < 0 || (e = ec_pair(&p->ec, ec)) < 0)
 		return err_set(&r->err, -e, "pipe", "%s", strerror(-e));
+	if ((p->clone_flags & CLONE_NEWNS) &&
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ns) < 0)
+		ns[0] = ns[1] = -1; /* only time is lost */
 	if (p->pty && spawn_pty(r, p, s) < 0)
 		return -1;
 	block_signals(&set);
@@ -164,14 +167,17 @@ int sup_spawn(struct run *r, struct plan *p, struct sup *s, int out_file, int er
 			       strerror(errno));
 	if (s->pid == 0) {
 		struct child_io io = { go[0], rep[1], out[1], err[1], s->pty ? s->pty->slave : -1,
-				       st[1], ec[1], getppid() };
+				       st[1], ec[1], ns[1], getppid() };
 
 		if (ec[0] >= 0)
 			close(ec[0]);
+		if (ns[0] >= 0)
+			close(ns[0]);
 		apply_child(p, &io);
 	}
-	if (p->clone_flags & CLONE_NEWNS)
-		s->mntns = ns_hold(s->pid);
+	if (ns[1] >= 0)
+		close(ns[1]);
+	s->ns_sock = ns[0];
 	if (ec[1] >= 0)
 		close(ec[1]); /* the child's end: its EOF tells us it went without a listener */
 	ec_state_take(&s->ec, ec[0]);
@@ -628,7 +634,7 @@ void sup_abort(struct plan *p, struct sup *s)
 void sup_free(struct sup *s)
 {
 	int *fds[] = { &s->pidfd, &s->sigfd, &s->inofd, &s->go_wr, &s->report_rd, &s->status_rd,
-		       &s->cast_fd, &s->mntns };
+		       &s->cast_fd, &s->ns_sock };
 
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		if (*fds[i] >= 0) {

@@ -40,7 +40,7 @@ struct sup {
 	struct pty_session *pty; /* --pty: the run's terminal and the relay; NULL otherwise */
 	int cast_fd;             /* --pty: session.cast, handed to the relay at the start */
 	bool placed;             /* clone put the child in its v2 node */
-	int mntns;               /* the run's mount namespace (ns_hold), or -1 */
+	int ns_sock;             /* where the child sent its mount namespace (ns_take), or -1 */
 	bool started;            /* the child exec'd */
 	struct child_report rep; /* when it did not */
 	bool failed;

@@ -27,5 +27,10 @@ int mkdir_mode(const char *path, mode_t mode, uid_t uid, gid_t gid, struct calyx
 /* Open (creating 0600) and flock(LOCK_EX) a lock file; returns the fd. */
 int lock_file(const char *path, struct calyx_err *err);
 int fsync_dir_of(const char *path);
+/* One descriptor over a unix socket (SCM_RIGHTS, with one byte): 0 or -errno.
+ * fd_recv does not block and takes exactly one descriptor, close-on-exec;
+ * -1 if none is there. */
+int fd_send(int sock, int fd);
+int fd_recv(int sock);
 
 #endif
