@@ -50,6 +50,7 @@ struct ns_root {
 	char *cwd;      /* where the command starts, inside the root */
 	bool cwd_empty; /* no rule grants it: an empty directory stands there */
 	bool staged;    /* NS_OVERLAY mounts are planned: upper is their tmpfs */
+	bool proc_ro;   /* NS_PROC: make what root could write there read-only */
 	int upper;      /* borrowed: the detached stage tmpfs (staging.c) */
 };
 

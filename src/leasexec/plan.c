@@ -347,6 +347,8 @@ static int root_fresh(struct run *r, struct plan *p)
 	for (size_t i = 0; i < ARRAY_SIZE(fresh); i++)
 		if ((e = ns_root_add(&p->root, fresh[i].kind, fresh[i].path, &r->err)) < 0)
 			return fail(r, STAGE_PLAN, e);
+	/* only root (kept capabilities are root's alone) could write /proc/sys & co */
+	p->root.proc_ro = p->id.root;
 	for (int t = 0; r->policy.private_tmp && t < NS_TMP_DIRS; t++)
 		if ((e = ns_root_add(&p->root, NS_TMPFS, ns_tmp_dirs[t], &r->err)) < 0)
 			return fail(r, STAGE_PLAN, e);

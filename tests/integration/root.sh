@@ -99,6 +99,17 @@ ok "inside, ps lists only the run's own processes ($(printf '%s' "$pslist" | tr 
 	sh -c "! printf '%s\n' \"\$1\" | grep -q 'sleep 213' && [ \$(printf '%s\n' \"\$1\" | wc -l) -le 4 ] && printf '%s\n' \"\$1\" | grep -q 'ps -eo'" _ "$pslist"
 nproc=$(S 'ls /proc | grep -c "^[0-9]"')
 ok "inside, /proc holds the run's processes only ($nproc pid directories)" test "$nproc" -le 4
+# /proc/sys & co are root's: a run as alice gets no read-only mounts over them
+# (supervise.sh checks the run as root's); the kernel refuses her writes there
+# as it does outside
+n=$(S 'grep -c " /proc/sys " /proc/self/mountinfo')
+ok "a run as alice: /proc/sys is not a mount of its own ($n)" test "$n" = 0
+out=$(S 'echo calyx > /proc/sys/kernel/domainname')
+ok "... and a sysctl write is refused ($out)" \
+	sh -c "printf '%s' \"\$1\" | grep -q 'Permission denied'" _ "$out"
+out=$(as_alice sh -c 'echo calyx > /proc/sys/kernel/domainname' 2>&1)
+ok "control: outside, alice's write is refused alike ($out)" \
+	sh -c "printf '%s' \"\$1\" | grep -q 'Permission denied'" _ "$out"
 plan_pidns() { as_alice "$LEASEXEC" -n -l "$ID" -- "$PROBE" fds 2>/dev/null | grep -q 'pidns .*applied'; }
 ok "the plan says the PID namespace is applied" plan_pidns
 

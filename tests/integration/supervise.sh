@@ -119,6 +119,12 @@ ok "with a second signature by a human key it runs as root" \
 eff=$(as_alice "$LEASEXEC" -q -l "$ROOT" -- grep CapEff /proc/self/status 2>/dev/null | awk '{print $2}')
 ok "root keeps only the lease's capability (CapEff $eff = net_bind_service)" \
 	test "$eff" = 0000000000000400
+want=0
+for f in sys sysrq-trigger irq bus fs; do [ -e /proc/$f ] && want=$((want + 1)); done
+ro=$(as_alice "$LEASEXEC" -q -l "$ROOT" -- grep -c -E ' /proc/(sys|sysrq-trigger|irq|bus|fs) ro,' \
+	/proc/self/mountinfo 2>/dev/null)
+ok "root's /proc/sys, sysrq-trigger, irq, bus, fs are read-only mounts ($ro; this kernel has $want)" \
+	test "$ro" = "$want" -a "$want" -ge 1
 echo secret > /root/calyx-test-secret; chmod 600 /root/calyx-test-secret
 ok "root in the sandbox cannot read /root: it does not exist there" \
 	test "$(as_alice "$LEASEXEC" -q -l "$ROOT" -- "$PROBE" read /root/calyx-test-secret 2>/dev/null)" = "fail ENOENT"
