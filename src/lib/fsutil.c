@@ -161,16 +161,25 @@ int lock_file(const char *path, struct calyx_err *err)
 	return fd;
 }
 
+union fd_ctl {
+	struct cmsghdr h;
+	char b[CMSG_SPACE(sizeof(int))];
+};
+
+/* a message of one byte (iov) with room for one descriptor (c) */
+static struct msghdr fd_msg(struct iovec *iov, union fd_ctl *c)
+{
+	memset(c, 0, sizeof(*c));
+	return (struct msghdr){ .msg_iov = iov, .msg_iovlen = 1, .msg_control = c->b,
+				.msg_controllen = sizeof(c->b) };
+}
+
 int fd_send(int sock, int fd)
 {
 	char one = 'f';
 	struct iovec iov = { &one, 1 };
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(int))];
-	} c = { 0 };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.b,
-			    .msg_controllen = sizeof(c.b) };
+	union fd_ctl c;
+	struct msghdr m = fd_msg(&iov, &c);
 
 	c.h.cmsg_level = SOL_SOCKET;
 	c.h.cmsg_type = SCM_RIGHTS;
@@ -183,12 +192,8 @@ int fd_recv(int sock)
 {
 	char one;
 	struct iovec iov = { &one, 1 };
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(int))];
-	} c = { 0 };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.b,
-			    .msg_controllen = sizeof(c.b) };
+	union fd_ctl c;
+	struct msghdr m = fd_msg(&iov, &c);
 	struct cmsghdr *h;
 	int fd;
 
