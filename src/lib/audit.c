@@ -886,9 +886,13 @@ int audit_append(const struct audit_ctx *ctx, const struct audit_event *ev, size
 	defer = r == 0 && behind_wanted(&w);
 	if (r == 0)
 		r = writer_commit(&w, defer, err);
+	/* the thread's sync first, then the copy to syslog meanwhile (the thread
+	 * holds the lock until it is done, so lines keep the log's order) */
+	if (r == 0 && w.seal_n && defer)
+		r = writer_evolve(&w, defer, err);
 	if (r == 0)
 		writer_syslog(&w); /* written (durable, unless the thread still syncs it) */
-	if (r == 0 && w.seal_n)
+	if (r == 0 && w.seal_n && !defer)
 		r = writer_evolve(&w, defer, err);
 	if (r < 0) {
 		memset(res, 0, sizeof(*res));
