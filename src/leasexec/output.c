@@ -10,6 +10,14 @@
  * artifact back (from the page cache) and hashes it behind the writer, so
  * that a large output is copied on one CPU and hashed on another.  The
  * digest is the artifact file's either way.
+ *
+ * Once that thread runs, and when the caller's sink is a pipe with nothing
+ * pending for it, a chunk goes by tee(2) to the caller (the run's pipe keeps
+ * it) and then by splice(2) into the artifact: no copy through user space.
+ * The caller's pipe full: the loop waits until it is writable (the run's
+ * pipe holds the bytes meanwhile, as the pending buffer would).  The cap
+ * near, an error, the end: the chunk takes the copying path, which keeps the
+ * artifact first and queues what the caller cannot take yet, as before.
  */
 #include "config.h"
 
@@ -66,6 +74,7 @@ int out_init(struct stream *s, int caller_fd, int file, uint64_t cap, uid_t uid,
 		if (n >= 0) {
 			s->sink = n;
 			s->sink_owned = true;
+			s->sink_pipe = S_ISFIFO(st.st_mode);
 		}
 	}
 	return 0;
@@ -248,6 +257,7 @@ static ssize_t sink_write(struct stream *s, const char *p, size_t n)
 
 void out_flush(struct stream *s)
 {
+	s->sink_wait = false;
 	while (s->kind != SINK_DEAD && s->pend_len > 0) {
 		ssize_t w = sink_write(s, s->buf + s->pend_off, s->pend_len);
 
@@ -281,6 +291,53 @@ static void pass(struct stream *s, const char *p, size_t n)
 	s->pend_len += n;
 }
 
+/* The zero-copy path (see the top); the bytes it handled, 0 for none. */
+static ssize_t pump_spliced(struct stream *s, char *chunk, size_t size)
+{
+	ssize_t t, m = 0;
+	size_t left;
+
+	if (!s->sink_pipe || s->kind != SINK_NONBLOCK || s->pend_len || !s->hasher ||
+	    s->draining || s->file < 0 || (s->cap && s->cap - s->kept < OUT_CHUNK))
+		return 0;
+	t = tee(s->in, s->sink, OUT_CHUNK, SPLICE_F_NONBLOCK);
+	if (t < 0 && errno == EAGAIN) {
+		struct pollfd p = { .fd = s->sink, .events = POLLOUT };
+
+		if (poll(&p, 1, 0) == 0) {
+			s->sink_wait = true; /* the caller's pipe is full: out_flush ends the wait */
+			return 1;
+		}
+	}
+	if (t <= 0)
+		return 0; /* nothing there, or the caller gone: the copying path sees to it */
+	s->total += (uint64_t)t;
+	for (left = (size_t)t; left; left -= (size_t)m) {
+		do
+			m = splice(s->in, NULL, s->file, NULL, left, 0);
+		while (m < 0 && errno == EINTR);
+		if (m <= 0)
+			break;
+		s->kept += (uint64_t)m;
+		hash_kept(s, NULL, (size_t)m);
+	}
+	/* the artifact refused the rest (a full disk): the caller has it already;
+	 * take it from the run's pipe, cut the file back to what was kept */
+	while (left) {
+		ssize_t n = read(s->in, chunk, left < size ? left : size);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		left -= (size_t)n;
+		s->truncated = true;
+	}
+	if (m <= 0 && ftruncate(s->file, (off_t)s->kept) == 0)
+		lseek(s->file, (off_t)s->kept, SEEK_SET);
+	return t;
+}
+
 int out_pump(struct stream *s)
 {
 	/* not on the stack: with stack-clash protection every call would probe all
@@ -289,7 +346,7 @@ int out_pump(struct stream *s)
 	size_t room = OUT_PENDING_MAX - s->pend_len;
 	ssize_t n;
 
-	if (s->in < 0)
+	if (s->in < 0 || pump_spliced(s, chunk, sizeof(chunk)) > 0)
 		return 0;
 	n = read(s->in, chunk, room < sizeof(chunk) ? room : sizeof(chunk));
 	if (n < 0)
@@ -317,12 +374,12 @@ size_t out_room(const struct stream *s)
 
 bool out_wants_read(const struct stream *s)
 {
-	return s->in >= 0 && s->pend_len < OUT_PENDING_MAX;
+	return s->in >= 0 && s->pend_len < OUT_PENDING_MAX && !s->sink_wait;
 }
 
 bool out_wants_write(const struct stream *s)
 {
-	return s->kind != SINK_DEAD && s->pend_len > 0;
+	return s->kind != SINK_DEAD && (s->pend_len > 0 || s->sink_wait);
 }
 
 void out_finish(struct stream *s, int ms)
@@ -330,6 +387,8 @@ void out_finish(struct stream *s, int ms)
 	uint8_t h[SHA256_BYTES];
 	uint64_t waited = 0;
 
+	s->draining = true;
+	s->sink_wait = false;
 	/* every writer is gone by now (the cgroup is empty): the pipe ends */
 	while (s->in >= 0) {
 		while (s->in >= 0 && s->pend_len < OUT_PENDING_MAX / 2)

@@ -43,6 +43,9 @@ struct stream {
 	struct sig_sha256_ctx sha; /* the hasher's once it runs */
 	struct hasher *hasher;     /* hashing the artifact behind the writer, or NULL */
 	bool hash_inline;          /* no thread could be started: the loop hashes */
+	bool sink_pipe;            /* the caller's sink is a pipe: tee(2) can feed it */
+	bool sink_wait;            /* tee found the caller's pipe full: wait until it is not */
+	bool draining;             /* out_finish: the copying path only */
 	char sha_hex[65];          /* "" if the artifact could not be read back */
 };
 

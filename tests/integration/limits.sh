@@ -96,6 +96,23 @@ ok "... the command died of SIGPIPE ($(meta .outcome.signal)), the digest is std
 	test "$(meta .outcome.signal)/$(meta .stdout.sha256)" \
 	= "13/$(sum_of "$T/var/lib/calyx/runs/$(last_run)/stdout.log")"
 
+# past 1 MiB, to a caller's pipe, a chunk goes by tee(2) to the caller and by
+# splice(2) into stdout.log; when the caller's pipe is full the supervisor
+# waits, and what it cannot tee takes the copying path.  Whatever the mix (a
+# fast reader, one that starts late, one that sips): the caller gets exactly
+# stdout.log's bytes, whose digest meta.json has
+HUGE=$(issue --user $ALICE --cmd /usr/bin/head --rw "$WORK" --output 64M --ttl 5m)
+same_bytes() {
+	c=$(as_alice "$LEASEXEC" -q -l "$HUGE" -- /usr/bin/head -c 20000000 /dev/urandom 2>/dev/null |
+		sh -c "$1" | sha256sum | cut -d' ' -f1)
+	f=$(sum_of "$T/var/lib/calyx/runs/$(last_run)/stdout.log")
+	test "$c/$(meta .stdout.sha256)/$(meta .stdout.kept)" = "$f/$f/20000000"
+}
+ok "20 MB to a fast reader: the same bytes in the caller's pipe and in stdout.log" same_bytes cat
+ok "... to a reader that starts a second late" same_bytes "sleep 1; cat"
+ok "... to a reader that sips 64 KiB a millisecond" same_bytes \
+	"perl -e 'while (read(STDIN, \$b, 65536)) { select(undef, undef, undef, 0.001); print \$b }'"
+
 # nothing of any run above is left in cgroups (only this tree's runs: other
 # build trees on the machine share the calyx-test cgroup parent)
 left=0
