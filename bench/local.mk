@@ -6,7 +6,8 @@
 #   make bench-assess      the pre-exec assessment's speed budget (bench/assess)
 #   make bench-sentinel    the sentinel's per-syscall and registration costs
 #   bench/stages.sh        where one leasexec run spends its time (perf probes)
-EXTRA_DIST += bench/run bench/stages.sh bench/stage.sh docs/PERFORMANCE.md
+#   bench/segments.sh      the same from scheduler tracepoints: exec, child, command, ends
+EXTRA_DIST += bench/run bench/stages.sh bench/segments.sh bench/stage.sh docs/PERFORMANCE.md
 
 # bench/audit_append: the cost of one durable audit append (self-contained).
 noinst_PROGRAMS += bench/audit_append
