@@ -118,7 +118,7 @@ struct run {
 	int64_t now;             /* realtime seconds at verification */
 	uint64_t mono_ms;        /* monotonic milliseconds at verification */
 	int cmd_fd;
-	int mntns;               /* the ended run's mount namespace, held (ns_hold) */
+	int mntns;               /* the ended run's mount namespace, held (ns_take) */
 	bool cmd_script;
 	int64_t use;             /* which use of the lease this run is */
 	char run_id[48];
