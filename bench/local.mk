@@ -36,6 +36,12 @@ noinst_PROGRAMS += bench/sha_rate
 bench_sha_rate_SOURCES = bench/sha_rate.c
 bench_sha_rate_LDADD = $(LIBCALYX)
 
+# bench/capfloor: stdin to stdout and a file, hashed, and nothing else (the
+# floor of the capture target).
+noinst_PROGRAMS += bench/capfloor
+bench_capfloor_SOURCES = bench/capfloor.c
+bench_capfloor_LDADD = $(LIBCALYX)
+
 # bench/netns: a fresh network namespace against joining a pre-made one.
 noinst_PROGRAMS += bench/netns
 bench_netns_SOURCES = bench/netns.c bench/benchutil.h
@@ -46,7 +52,7 @@ bench_runs_SOURCES = bench/runs.c
 
 include bench/sentinel/local.mk
 
-BENCH_DEPS = bench/audit_append$(EXEEXT) bench/netns$(EXEEXT) bench/sha_rate$(EXEEXT) bench/runs$(EXEEXT) bench/assess$(EXEEXT) bench/timeline_sample$(EXEEXT) \
+BENCH_DEPS = bench/audit_append$(EXEEXT) bench/netns$(EXEEXT) bench/sha_rate$(EXEEXT) bench/capfloor$(EXEEXT) bench/runs$(EXEEXT) bench/assess$(EXEEXT) bench/timeline_sample$(EXEEXT) \
 	bench/sentinel/getppid-loop$(EXEEXT) bench/sentinel/reg-bench$(EXEEXT) \
 	tests/bin/leasexec$(EXEEXT) tests/bin/calyx$(EXEEXT)
 if ENABLE_SENTINEL
