@@ -6,9 +6,11 @@
  * slow-reader buffer.  The mechanism is leasexec's fastest one (tee(2) to
  * stdout, splice(2) into FILE, a thread hashing FILE behind the writer with
  * libcalyx's SHA-256), so `dd | capfloor F | dd` against `dd | dd` measures
- * what is left of the pipe's rate once every byte is kept and hashed.
+ * what is left of the pipe's rate once every byte is kept and hashed.  With
+ * stdout a file, it copies as leasexec does then: read, write FILE, write
+ * stdout.
  *
- *   bench/capfloor FILE <pipe >pipe     prints the digest on stderr
+ *   bench/capfloor FILE <pipe >pipe-or-file     prints the digest on stderr
  */
 #include "config.h"
 
@@ -18,9 +20,11 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sig.h"
+#include "util.h"
 
 #define CHUNK (256 * 1024)
 
@@ -30,6 +34,44 @@ static uint64_t upto, hashed;
 static bool done, failed;
 static int file = -1;
 static struct sig_sha256_ctx sha;
+
+/* The next bytes from stdin to stdout and FILE: their count, 0 at the end. */
+static ssize_t pass_spliced(void)
+{
+	ssize_t t, m;
+
+	do
+		t = tee(0, 1, CHUNK, 0);
+	while (t < 0 && errno == EINTR);
+	if (t < 0) {
+		perror("capfloor: tee");
+		exit(1);
+	}
+	for (ssize_t left = t; left; left -= m) {
+		m = splice(0, NULL, file, NULL, (size_t)left, 0);
+		if (m <= 0) {
+			perror("capfloor: splice");
+			exit(1);
+		}
+	}
+	return t;
+}
+
+static ssize_t pass_copied(void)
+{
+	static char buf[CHUNK];
+	ssize_t n;
+
+	do
+		n = read(0, buf, sizeof(buf));
+	while (n < 0 && errno == EINTR);
+	if (n < 0 || (n > 0 && (write_all(file, buf, (size_t)n) < 0 ||
+				write_all(1, buf, (size_t)n) < 0))) {
+		perror("capfloor: copy");
+		exit(1);
+	}
+	return n;
+}
 
 static void *hasher(void *arg)
 {
@@ -74,9 +116,12 @@ int main(int argc, char **argv)
 	char hex[2 * SHA256_BYTES + 1];
 	pthread_t tid;
 	uint64_t kept = 0;
+	struct stat in, out;
+	bool spliced;
+	ssize_t t;
 
 	if (argc != 2) {
-		fprintf(stderr, "usage: capfloor FILE <pipe >pipe\n");
+		fprintf(stderr, "usage: capfloor FILE <pipe >pipe-or-file\n");
 		return 64;
 	}
 	file = open(argv[1], O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -84,28 +129,16 @@ int main(int argc, char **argv)
 		perror("capfloor");
 		return 1;
 	}
+	if (fstat(0, &in) < 0 || fstat(1, &out) < 0 || !S_ISFIFO(in.st_mode)) {
+		fprintf(stderr, "capfloor: stdin must be a pipe\n");
+		return 64;
+	}
+	spliced = S_ISFIFO(out.st_mode);
 	fcntl(0, F_SETPIPE_SZ, 1 << 20); /* as leasexec sizes the run's pipe */
 	sig_sha256_init(&sha);
 	if (pthread_create(&tid, NULL, hasher, NULL) != 0)
 		return 1;
-	for (;;) {
-		ssize_t t = tee(0, 1, CHUNK, 0), m;
-
-		if (t < 0 && errno == EINTR)
-			continue;
-		if (t < 0) {
-			perror("capfloor: tee (stdin and stdout must be pipes)");
-			return 1;
-		}
-		if (t == 0)
-			break;
-		for (ssize_t left = t; left; left -= m) {
-			m = splice(0, NULL, file, NULL, (size_t)left, 0);
-			if (m <= 0) {
-				perror("capfloor: splice");
-				return 1;
-			}
-		}
+	while ((t = spliced ? pass_spliced() : pass_copied()) > 0) {
 		kept += (uint64_t)t;
 		pthread_mutex_lock(&mu);
 		upto = kept;
