@@ -13,11 +13,13 @@
 #include <limits.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #include "hygiene.h"
 
@@ -63,14 +65,41 @@ static int close_other_fds(void)
 	return 0;
 }
 
+/*
+ * The signals the caller had ignored, from /proc/self/status's SigIgn: exec
+ * resets every handler to the default, so an ignored signal is the only
+ * disposition that can have come in.  All of them if /proc cannot say (the
+ * loop below then resets every signal, as it did before it asked).
+ */
+static uint64_t ignored_signals(void)
+{
+	char buf[4096], *p;
+	unsigned long long mask;
+	ssize_t n = -1;
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+	}
+	if (n <= 0)
+		return ~0ULL;
+	buf[n] = '\0';
+	p = strstr(buf, "\nSigIgn:\t");
+	if (!p || sscanf(p + 9, "%16llx", &mask) != 1)
+		return ~0ULL;
+	return mask;
+}
+
 static void reset_signals(void)
 {
 	struct sigaction sa = { .sa_handler = SIG_DFL };
+	uint64_t ign = ignored_signals();
 	sigset_t none;
 
 	sigemptyset(&sa.sa_mask);
 	for (int s = 1; s < NSIG; s++)
-		if (s != SIGKILL && s != SIGSTOP)
+		if (s != SIGKILL && s != SIGSTOP && (s > 64 || (ign >> (s - 1) & 1)))
 			sigaction(s, &sa, NULL); /* fails harmlessly for reserved RT signals */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Supervision: revocation and the kill switch during a run, max_uses under
 # concurrency, signals, the caller cannot signal the supervisor, the command
-# swapped after the check, the caller's rlimits, run_as root with approvals.
+# swapped after the check, the caller's rlimits and signals, run_as root with approvals.
 . "$CALYX_SRCDIR/tests/lib.sh"
 . "$CALYX_SRCDIR/tests/integration/common.sh"
 
@@ -104,6 +104,29 @@ out=$(cd "$WORK" && setpriv --reuid=$ALICE --regid=$ALICE --init-groups --reset-
 ok "a hard RLIMIT_FSIZE leasexec cannot lift: exit $hard_expect, never a half write (got $rc)" \
 	test $rc -eq $hard_expect
 [ $rc -eq 125 ] && ok "... and the message names RLIMIT_FSIZE" sh -c "printf '%s' \"\$1\" | grep -q RLIMIT_FSIZE" _ "$out"
+
+# the caller's ignored and blocked signals are not the command's (exec keeps
+# both; hygiene resets the ignored ones SigIgn lists, and the mask).  glibc's
+# own signals between 32 and SIGRTMIN cannot be set by any program through
+# its sigaction (sudo's neither), so they are left out of the comparison.
+SG=$(issue --user $ALICE --cmd /bin/grep --ttl 5m)
+# (a supervisor that kept the caller's ignored SIGCHLD would never see its
+# run end: the KILL after a minute makes that a failure, not a hang)
+sigs() { (cd "$WORK" && timeout -s KILL 60 setpriv --reuid=$ALICE --regid=$ALICE --init-groups --reset-env -- \
+	perl -MPOSIX -e '$SIG{$_} = "IGNORE" for qw(INT QUIT TERM PIPE USR1 HUP CHLD);
+		sigprocmask(SIG_BLOCK, POSIX::SigSet->new(SIGUSR2, SIGALRM)); exec @ARGV or die' -- \
+	"$@" /bin/grep -E '^Sig(Ign|Blk):' /proc/self/status 2>&1 |
+	awk '{ printf "%s%s", n++ ? " " : "", $2 }'); }
+rtmin=$(perl -MPOSIX -e 'print SIGRTMIN')
+glibc=0 s=32
+while [ $s -lt "$rtmin" ]; do glibc=$((glibc | (1 << (s - 1)))); s=$((s + 1)); done
+ours=$(( (1 << 1) | (1 << 2) | (1 << 0) | (1 << 9) | (1 << 12) | (1 << 14) | (1 << 16) ))
+set -- $(sigs)
+ok "positive control: without leasexec the command inherits them (blocked $1, ignored $2)" \
+	test $((0x$1 & 0x2800)) -eq $((0x2800)) -a $((0x$2 & ours)) -eq $ours
+set -- $(sigs "$LEASEXEC" -q -l "$SG" --)
+ok "through leasexec the command has no signal ignored or blocked (blocked $1, ignored $2)" \
+	test "$1" = 0000000000000000 -a $((0x$2 & ~glibc)) -eq 0
 
 # run_as root, sudo style: needs two approvals, keeps only the lease's caps
 policy_set '.run_as.root = true | .caps = ["net_bind_service"]'
