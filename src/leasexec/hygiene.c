@@ -178,6 +178,7 @@ static int identify(struct caller *c, struct calyx_err *err)
 	pw = getpwuid(c->uid);
 	if (!pw)
 		return err_set(err, ENOENT, "caller", "uid %u has no passwd entry", (unsigned)c->uid);
+	c->pw_gid = pw->pw_gid;
 	if (!str_copy(c->user, sizeof(c->user), pw->pw_name) ||
 	    !str_copy(c->home, sizeof(c->home), pw->pw_dir) ||
 	    !str_copy(c->shell, sizeof(c->shell), pw->pw_shell))

@@ -72,6 +72,7 @@ const char *stage_name(enum stage s);
 struct caller {
 	uid_t uid;
 	gid_t gid;
+	gid_t pw_gid;                 /* the group of the caller's passwd entry */
 	gid_t groups[CALLER_MAX_GROUPS];
 	int ngroups;
 	char user[64];

@@ -74,7 +74,10 @@ static int caller_groups(const struct caller *c, gid_t base, gid_t *groups, int 
 static int plan_identity(struct run *r, struct plan *p)
 {
 	const char *user = r->lease.run_as_user ? r->lease.run_as_user : r->caller.user;
-	struct passwd *pw = getpwnam(user);
+	/* a run as the caller: the passwd entry hygiene read for them */
+	struct passwd mine = { .pw_name = r->caller.user, .pw_dir = r->caller.home,
+			       .pw_uid = r->caller.uid, .pw_gid = r->caller.pw_gid };
+	struct passwd *pw = r->lease.run_as_user ? getpwnam(user) : &mine;
 	int n = ARRAY_SIZE(p->id.groups), e;
 
 	if (!pw)
