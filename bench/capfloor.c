@@ -8,7 +8,8 @@
  * libcalyx's SHA-256), so `dd | capfloor F | dd` against `dd | dd` measures
  * what is left of the pipe's rate once every byte is kept and hashed.  With
  * stdout a file, it copies as leasexec does then: read, write FILE, write
- * stdout.
+ * stdout; in 256 KiB reads, where leasexec's copying path reads 64 KiB (in
+ * leasexec, 256 KiB was slower: docs/PERFORMANCE.md, "fifth round").
  *
  *   bench/capfloor FILE <pipe >pipe-or-file     prints the digest on stderr
  */
