@@ -17,7 +17,9 @@
 #include "artifacts.h"
 #include "assessment.h"
 #include "canon.h"
+#include "fsutil.h"
 #include "paths.h"
+#include "runtimeline.h"
 
 static int create_file(const struct run *r, const struct plan *p, const char *name)
 {
@@ -34,30 +36,39 @@ static int create_file(const struct run *r, const struct plan *p, const char *na
 	return fd < 0 ? -errno : fd;
 }
 
-int art_open_logs(struct run *r, const struct plan *p, int *out, int *err)
+int art_place(const struct run *r, const struct plan *p, int fd, const char *name,
+	      const void *data, size_t len)
 {
-	*out = create_file(r, p, "stdout.log");
-	*err = *out < 0 ? -1 : create_file(r, p, "stderr.log");
-	if (*out < 0 || *err < 0) {
-		int e = *out < 0 ? *out : *err;
+	char path[PATH_MAX];
 
-		if (*out >= 0)
-			close(*out);
-		r->stage = STAGE_ARTIFACTS;
-		return err_set(&r->err, e, p->run_dir, "cannot create the run's logs: %s",
-			       strerror(-e));
-	}
-	return 0;
+	snprintf(path, sizeof(path), "%s/%s", p->run_dir, name);
+	return file_place(fd, path, data, len, 0640, 0, r->caller.gid);
 }
 
-int art_open_cast(struct run *r, const struct plan *p, int *fd)
+static int open_failed(struct run *r, const struct plan *p, const char *name, int e)
 {
-	*fd = create_file(r, p, "session.cast");
-	if (*fd >= 0)
-		return 0;
 	r->stage = STAGE_ARTIFACTS;
-	return err_set(&r->err, -*fd, p->run_dir, "cannot create session.cast: %s",
-		       strerror(-*fd));
+	return err_set(&r->err, -e, p->run_dir, "cannot create %s: %s", name, strerror(-e));
+}
+
+int art_open(struct run *r, const struct plan *p, struct sup *s)
+{
+	int out = create_file(r, p, "stdout.log"), err = -1;
+
+	if (out < 0 || (err = create_file(r, p, "stderr.log")) < 0) {
+		if (out >= 0)
+			close(out);
+		return open_failed(r, p, out < 0 ? "stdout.log" : "stderr.log", out < 0 ? out : err);
+	}
+	sup_set_logs(p, s, out, err);
+	if (p->pty && (s->cast_fd = create_file(r, p, "session.cast")) < 0)
+		return open_failed(r, p, "session.cast", s->cast_fd);
+	/* a file system without O_TMPFILE: they are made when written */
+	s->art_fd[ART_META] = file_unnamed(p->run_dir, 0640, 0, r->caller.gid);
+	s->art_fd[ART_EXIT_CODE] = file_unnamed(p->run_dir, 0640, 0, r->caller.gid);
+	if (rtl_wanted(r, p))
+		s->art_fd[ART_TIMELINE] = file_unnamed(p->run_dir, 0640, 0, r->caller.gid);
+	return 0;
 }
 
 void art_discard(const struct plan *p)
@@ -271,9 +282,9 @@ int art_finish(struct run *r, const struct plan *p, const struct sup *s,
 {
 	_cleanup_cjson_ cJSON *m = cJSON_CreateObject();
 	_cleanup_buf_ struct buf b = { 0 };
-	_cleanup_close_ int fd = -1, xfd = -1;
 	char code[16];
 	cJSON *audit;
+	int e;
 
 	cJSON_AddStringToObject(m, "run", r->run_id);
 	cJSON_AddStringToObject(m, "lease", r->lease.id);
@@ -312,11 +323,10 @@ int art_finish(struct run *r, const struct plan *p, const struct sup *s,
 	cJSON_AddNumberToObject(audit, "last_seq", (double)ar->last_seq);
 	if (canon_write(m, &b) < 0 || buf_addc(&b, '\n') < 0)
 		return err_set(&r->err, ENOMEM, "meta.json", "cannot serialise");
-	fd = create_file(r, p, "meta.json");
-	xfd = create_file(r, p, "exit_code.txt");
 	snprintf(code, sizeof(code), "%d\n", exit_code);
-	if (fd < 0 || xfd < 0 || write_all(fd, b.data, b.len) < 0 ||
-	    write_all(xfd, code, strlen(code)) < 0)
-		return err_set(&r->err, EIO, p->run_dir, "cannot write meta.json or exit_code.txt");
+	if ((e = art_place(r, p, s->art_fd[ART_META], "meta.json", b.data, b.len)) < 0 ||
+	    (e = art_place(r, p, s->art_fd[ART_EXIT_CODE], "exit_code.txt", code, strlen(code))) < 0)
+		return err_set(&r->err, -e, p->run_dir, "cannot write meta.json or exit_code.txt: %s",
+			       strerror(-e));
 	return 0;
 }

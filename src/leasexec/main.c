@@ -140,39 +140,37 @@ static int finish(struct run *r, struct plan *p, struct sup *s, struct audit_res
 	return code;
 }
 
+/* The child was spawned but must not start: it is killed waiting for "go". */
+static int abort_spawned(struct run *r, struct plan *p, struct sup *s)
+{
+	sup_abort(p, s);
+	sup_free(s);
+	art_discard(p); /* nothing ran: the FAILED record says why */
+	return failed(r, EXIT_FAILED);
+}
+
 static int launch(struct run *r, struct plan *p)
 {
 	struct audit_result ar = { 0 };
 	struct attribution a = { 0 };
 	struct tl tl;
 	struct sup s;
-	int out = -1, err = -1, cast = -1, code;
+	int code;
 
-	if (art_open_logs(r, p, &out, &err) < 0 || (p->pty && art_open_cast(r, p, &cast) < 0)) {
-		if (cast < 0 && out >= 0) {
-			close(out);
-			close(err);
-		}
-		art_discard(p);
-		return failed(r, EXIT_FAILED);
-	}
-	if (sup_spawn(r, p, &s, out, err) < 0) {
-		if (cast >= 0)
-			close(cast);
+	if (sup_spawn(r, p, &s) < 0) {
 		if (r->stage != STAGE_PTY)
 			r->stage = STAGE_FORK;
 		sup_free(&s);
 		art_discard(p);
 		return failed(r, EXIT_FAILED);
 	}
-	s.cast_fd = cast; /* the relay takes it when the run starts */
 	if (!s.placed && p->cg_made && cg_attach_v2(&p->cg, s.pid, &r->err) < 0) {
 		r->stage = STAGE_CGROUP;
-		sup_abort(p, &s);
-		sup_free(&s);
-		art_discard(p);
-		return failed(r, EXIT_FAILED);
+		return abort_spawned(r, p, &s);
 	}
+	/* the run directory's files while the child builds the sandbox */
+	if (art_open(r, p, &s) < 0)
+		return abort_spawned(r, p, &s);
 	if (attr_register(r, p, s.pid, &a) < 0 || ev_start(r, p, &s, &ar) < 0) {
 		attr_unregister(p, &a);
 		if (r->stage != STAGE_SENTINEL)
@@ -180,10 +178,7 @@ static int launch(struct run *r, struct plan *p)
 		if (!r->err.msg[0])
 			err_set(&r->err, EIO, calyx_paths.audit_log, "the STARTED record cannot be "
 				"written: refusing to run");
-		sup_abort(p, &s);
-		sup_free(&s);
-		art_discard(p); /* nothing ran: the FAILED record says why */
-		return failed(r, EXIT_FAILED);
+		return abort_spawned(r, p, &s);
 	}
 	if (sup_go(r, p, &s) < 0) {
 		waitpid(s.pid, &s.status, 0);

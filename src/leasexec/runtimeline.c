@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "artifacts.h"
 #include "runtimeline.h"
 #include "sig.h"
 
@@ -31,12 +32,17 @@ static void fill_source(const struct plan *p, struct tl_source *src)
 		str_copy(src->cpu_v1, sizeof(src->cpu_v1), cg->v1_path[CG_CPU]);
 }
 
+bool rtl_wanted(const struct run *r, const struct plan *p)
+{
+	return p->cg_made && r->policy.timeline_interval_ms > 0;
+}
+
 struct tl *rtl_begin(struct tl *t, const struct run *r, const struct plan *p,
 		     const struct sup *s)
 {
 	struct tl_source src;
 
-	if (!p->cg_made || r->policy.timeline_interval_ms <= 0)
+	if (!rtl_wanted(r, p))
 		return NULL;
 	fill_source(p, &src);
 	tl_init(t, &src, r->policy.timeline_interval_ms, TL_MAX_SAMPLES);
@@ -55,18 +61,6 @@ static void end_marks(struct tl *t, const struct plan *p, const struct sup *s, i
 		tl_mark(t, end, "exit", "exited with status %d", WEXITSTATUS(s->status));
 	else if (WIFSIGNALED(s->status))
 		tl_mark(t, end, "exit", "died of signal %d", WTERMSIG(s->status));
-}
-
-static int write_file(const struct run *r, const struct plan *p, const struct buf *b)
-{
-	char path[PATH_MAX];
-	_cleanup_close_ int fd = -1;
-
-	snprintf(path, sizeof(path), "%s/timeline.jsonl", p->run_dir);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
-	if (fd < 0 || fchown(fd, 0, r->caller.gid) < 0)
-		return -errno;
-	return write_all(fd, b->data, b->len);
 }
 
 static cJSON *meta_json(const struct tl *t, const struct buf *b)
@@ -107,7 +101,7 @@ cJSON *rtl_finish(struct tl *t, const struct run *r, const struct plan *p,
 	if (tl_format(t, r->run_id, start, &b) < 0)
 		e = -ENOMEM;
 	else
-		e = write_file(r, p, &b);
+		e = art_place(r, p, s->art_fd[ART_TIMELINE], "timeline.jsonl", b.data, b.len);
 	if (e < 0) {
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "error", strerror(-e));

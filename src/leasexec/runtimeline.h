@@ -13,6 +13,9 @@
 #include "supervise.h"
 #include "timeline.h"
 
+/* Whether the supervisor samples (rtl_begin) when the sentinel does not: the
+ * policy's interval is not 0 and the run has a cgroup. */
+bool rtl_wanted(const struct run *r, const struct plan *p);
 /* Start sampling at the run's start (s->start_ms); off when the policy says 0
  * or the run has no cgroup.  Returns t, or NULL when off. */
 struct tl *rtl_begin(struct tl *t, const struct run *r, const struct plan *p,
@@ -21,9 +24,6 @@ struct tl *rtl_begin(struct tl *t, const struct run *r, const struct plan *p,
  * "timeline" object of meta.json (owned by the caller), or NULL when off. */
 cJSON *rtl_finish(struct tl *t, const struct run *r, const struct plan *p,
 		  const struct sup *s);
-/* The sentinel sampled the run and (written) wrote timeline.jsonl: add the
- * supervisor's marks to it; the "timeline" object of meta.json (owned). */
-cJSON *rtl_adopt(const struct run *r, const struct plan *p, const struct sup *s, bool written);
 /* The sentinel sampled the run and (written) wrote timeline.jsonl: add the
  * supervisor's marks to it; the "timeline" object of meta.json (owned). */
 cJSON *rtl_adopt(const struct run *r, const struct plan *p, const struct sup *s, bool written);

@@ -122,22 +122,28 @@ static int spawn_pty(struct run *r, struct plan *p, struct sup *s)
 	return 0;
 }
 
-/* With a pty, the output comes through the relay, captured or not. */
-static int pty_streams(struct run *r, struct plan *p, struct sup *s, int out_file, int err_file)
+/* The streams to the caller; their files come with sup_set_logs.  With a pty,
+ * the output comes through the relay, captured or not. */
+static int init_streams(struct run *r, const struct plan *p, struct sup *s)
+{
+	if (out_init(&s->out[0], 1, -1, p->output_cap, r->caller.uid, r->caller.gid) < 0 ||
+	    out_init(&s->out[1], 2, -1, p->output_cap, r->caller.uid, r->caller.gid) < 0)
+		return err_set(&r->err, ENOMEM, "output", "out of memory");
+	return 0;
+}
+
+void sup_set_logs(const struct plan *p, struct sup *s, int out_file, int err_file)
 {
 	if (!p->capture) {
 		close(out_file);
 		close(err_file);
-		out_file = err_file = -1;
+		return;
 	}
-	if (out_init(&s->out[0], 1, out_file, p->output_cap, r->caller.uid, r->caller.gid) < 0 ||
-	    out_init(&s->out[1], 2, err_file, p->output_cap, r->caller.uid, r->caller.gid) < 0)
-		return err_set(&r->err, ENOMEM, "output", "out of memory");
-	pty_spawned(s->pty);
-	return 0;
+	s->out[0].file = out_file;
+	s->out[1].file = err_file;
 }
 
-int sup_spawn(struct run *r, struct plan *p, struct sup *s, int out_file, int err_file)
+int sup_spawn(struct run *r, struct plan *p, struct sup *s)
 {
 	int go[2], rep[2], st[2], out[2], err[2], ec[2], ns[2] = { -1, -1 }, e;
 	sigset_t set;
@@ -145,6 +151,8 @@ int sup_spawn(struct run *r, struct plan *p, struct sup *s, int out_file, int er
 	memset(s, 0, sizeof(*s));
 	s->pidfd = s->sigfd = s->inofd = s->go_wr = s->report_rd = s->status_rd = s->cast_fd = -1;
 	s->ns_sock = -1;
+	for (size_t i = 0; i < ARRAY_SIZE(s->art_fd); i++)
+		s->art_fd[i] = -1;
 	s->out[0].in = s->out[1].in = s->out[0].file = s->out[1].file = -1;
 	s->pidns = p->pidns;
 	ec_state_init(&s->ec);
@@ -189,19 +197,17 @@ int sup_spawn(struct run *r, struct plan *p, struct sup *s, int out_file, int er
 	if (st[1] >= 0)
 		close(st[1]);
 	if (s->pty) {
-		if (pty_streams(r, p, s, out_file, err_file) < 0)
+		if (init_streams(r, p, s) < 0)
 			return -1;
+		pty_spawned(s->pty);
 	} else if (p->capture) {
 		close(out[1]);
 		close(err[1]);
-		if (out_init(&s->out[0], 1, out_file, p->output_cap, r->caller.uid, r->caller.gid) < 0 ||
-		    out_init(&s->out[1], 2, err_file, p->output_cap, r->caller.uid, r->caller.gid) < 0)
-			return err_set(&r->err, ENOMEM, "output", "out of memory");
+		if (init_streams(r, p, s) < 0)
+			return -1;
 		s->out[0].in = out[0];
 		s->out[1].in = err[0];
 	} else {
-		close(out_file);
-		close(err_file);
 		close_pair(out);
 		close_pair(err);
 	}
@@ -640,6 +646,11 @@ void sup_free(struct sup *s)
 		if (*fds[i] >= 0) {
 			close(*fds[i]);
 			*fds[i] = -1;
+		}
+	for (size_t i = 0; i < ARRAY_SIZE(s->art_fd); i++)
+		if (s->art_fd[i] >= 0) {
+			close(s->art_fd[i]); /* never named: it goes */
+			s->art_fd[i] = -1;
 		}
 	out_free(&s->out[0]);
 	out_free(&s->out[1]);

@@ -26,6 +26,10 @@ enum kill_reason {
 	KILL_SENTINEL,
 };
 
+/* Files of the run directory written at its end, made while the child builds
+ * the sandbox and named when written (artifacts.c: art_open, art_place). */
+enum art_file { ART_META, ART_EXIT_CODE, ART_TIMELINE, ART__FILES };
+
 struct sup {
 	pid_t pid;
 	int pidfd;
@@ -39,6 +43,7 @@ struct sup {
 	struct stream out[2];
 	struct pty_session *pty; /* --pty: the run's terminal and the relay; NULL otherwise */
 	int cast_fd;             /* --pty: session.cast, handed to the relay at the start */
+	int art_fd[ART__FILES];  /* unnamed until written, or -1: made then */
 	bool placed;             /* clone put the child in its v2 node */
 	int ns_sock;             /* where the child sent its mount namespace (ns_take), or -1 */
 	bool started;            /* the child exec'd */
@@ -59,9 +64,11 @@ struct sup {
 };
 
 const char *kill_reason_name(enum kill_reason k);
-/* Fork the child: it builds its sandbox, then waits for go before it execs.
- * Stdout/stderr files are the artifacts. */
-int sup_spawn(struct run *r, struct plan *p, struct sup *s, int out_file, int err_file);
+/* Fork the child: it builds its sandbox, then waits for go before it execs. */
+int sup_spawn(struct run *r, struct plan *p, struct sup *s);
+/* The artifacts stdout.log and stderr.log, made while the child builds: what
+ * the run writes goes there once it runs (closed here if it is not captured). */
+void sup_set_logs(const struct plan *p, struct sup *s, int out_file, int err_file);
 /* Let it exec; returns 0 if it did, -1 if it failed before (s->rep says why). */
 int sup_go(struct run *r, const struct plan *p, struct sup *s);
 /* Watch the run until it is over and nothing of it is left. */

@@ -206,3 +206,49 @@ int fd_recv(int sock)
 	memcpy(&fd, CMSG_DATA(h), sizeof(int));
 	return fd;
 }
+
+int file_unnamed(const char *dir, mode_t mode, uid_t uid, gid_t gid)
+{
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, mode);
+
+	if (fd < 0)
+		return -errno;
+	/* the umask took its share of mode */
+	if (fchmod(fd, mode) < 0 || fchown(fd, uid, gid) < 0) {
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
+/* linkat by the descriptor needs CAP_DAC_READ_SEARCH (ENOENT without it);
+ * through /proc it needs only /proc */
+static int link_unnamed(int fd, const char *path)
+{
+	char self[32];
+
+	if (linkat(fd, "", AT_FDCWD, path, AT_EMPTY_PATH) == 0)
+		return 0;
+	if (errno != ENOENT)
+		return -errno;
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	return linkat(AT_FDCWD, self, AT_FDCWD, path, AT_SYMLINK_FOLLOW) < 0 ? -errno : 0;
+}
+
+int file_place(int fd, const char *path, const void *data, size_t n, mode_t mode, uid_t uid,
+	       gid_t gid)
+{
+	_cleanup_close_ int made = -1;
+	int r;
+
+	if (fd >= 0)
+		return (r = write_all(fd, data, n)) < 0 ? r : link_unnamed(fd, path);
+	made = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (made < 0)
+		return -errno;
+	if (fchmod(made, mode) < 0 || fchown(made, uid, gid) < 0)
+		return -errno;
+	return write_all(made, data, n);
+}

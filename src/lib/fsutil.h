@@ -32,5 +32,21 @@ int fsync_dir_of(const char *path);
  * -1 if none is there. */
 int fd_send(int sock, int fd);
 int fd_recv(int sock);
+/*
+ * A file made now and named once written, for small files whose inode is
+ * costly to make at the moment they are written (a run's meta.json): an
+ * unnamed regular file in dir (O_TMPFILE), with mode and owner uid:gid; it
+ * vanishes if closed unnamed.  -errno where the file system cannot make one
+ * (-EOPNOTSUPP; -EISDIR before Linux 3.11).
+ */
+int file_unnamed(const char *dir, mode_t mode, uid_t uid, gid_t gid);
+/*
+ * path with exactly data, never replacing what is there (-EEXIST): an
+ * unnamed file of file_unnamed is written and linked at path, so the name
+ * appears with its whole content; fd -1 creates path (O_EXCL, O_NOFOLLOW)
+ * with mode and owner uid:gid and writes it.  0 or -errno.
+ */
+int file_place(int fd, const char *path, const void *data, size_t n, mode_t mode, uid_t uid,
+	       gid_t gid);
 
 #endif

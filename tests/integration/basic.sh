@@ -47,6 +47,14 @@ ok "... the same as the group database's here" test "$got" = "$want"
 policy_set 'del(.group_source)'
 ok "artifacts are root-owned and not writable by alice" \
 	sh -c "[ \"\$(stat -c %U:%a '$D/stdout.log')\" = root:640 ]"
+# meta.json, exit_code.txt and timeline.jsonl are made unnamed while the child
+# builds the sandbox and named once written: each is there, whole, alice's group's
+ok "the run directory holds exactly the five artifacts ($(ls "$D" | tr '\n' ' '))" \
+	test "$(ls -A "$D" | tr '\n' ' ')" = "exit_code.txt meta.json stderr.log stdout.log timeline.jsonl "
+ok "... each root's, alice's group's, 0640, one link" \
+	test "$(cd "$D" && stat -c '%U:%g:%a:%h' * | sort -u)" = "root:$(id -g $ALICE):640:1"
+ok "... timeline.jsonl whole: its SHA-256 is meta.json's" \
+	test "$(jq -r .timeline.sha256 "$D/meta.json")" = "$(sha256sum "$D/timeline.jsonl" | cut -d' ' -f1)"
 for t in lease_event.VERIFIED lease_event.USED exec_event.STARTED exec_event.EXITED; do
 	ok "audit has $t for the run" grep -q "\"run\":\"$RUN\".*\"type\":\"$t\"" "$T/var/log/calyx/audit.jsonl"
 done

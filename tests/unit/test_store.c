@@ -7,13 +7,17 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <linux/capability.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "ck.h"
 #include "fsutil.h"
@@ -227,6 +231,119 @@ START_TEST(locks_exclude)
 }
 END_TEST
 
+static size_t entries(void)
+{
+	size_t n = 0;
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)))
+		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	closedir(d);
+	return n;
+}
+
+static void assert_file(const char *name, const char *data, mode_t mode)
+{
+	_cleanup_buf_ struct buf b = { 0 };
+	struct stat st;
+	int fd = open(in_dir(name), O_RDONLY | O_NOFOLLOW);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert(S_ISREG(st.st_mode));
+	ck_assert_uint_eq(st.st_mode & 07777, mode);
+	ck_assert_uint_eq(st.st_nlink, 1);
+	ck_assert_int_eq(read_fd_bounded(fd, 100, &b), 0);
+	close(fd);
+	ck_assert_uint_eq(b.len, strlen(data));
+	ck_assert_mem_eq(b.data, data, b.len);
+}
+
+/* an unnamed file has no name until placed, then its name and whole content */
+START_TEST(unnamed_until_placed)
+{
+	mode_t old = umask(077);
+	int fd = file_unnamed(dir, 0640, getuid(), getgid()), again;
+
+	umask(old);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_uint_eq(entries(), 0);
+	ck_assert_int_eq(file_place(fd, in_dir("meta.json"), "{\"a\":1}\n", 8, 0640, getuid(),
+				    getgid()), 0);
+	close(fd);
+	assert_file("meta.json", "{\"a\":1}\n", 0640); /* the umask took nothing */
+	/* a name that is there is never replaced */
+	again = file_unnamed(dir, 0640, getuid(), getgid());
+	ck_assert_int_ge(again, 0);
+	ck_assert_int_eq(file_place(again, in_dir("meta.json"), "other", 5, 0640, getuid(),
+				    getgid()), -EEXIST);
+	close(again);
+	assert_file("meta.json", "{\"a\":1}\n", 0640);
+	ck_assert_uint_eq(entries(), 1);
+}
+END_TEST
+
+/* closed unnamed, it leaves nothing; a missing directory is an error */
+START_TEST(unnamed_vanishes)
+{
+	int fd = file_unnamed(dir, 0640, getuid(), getgid());
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "x", 1), 1);
+	close(fd);
+	ck_assert_uint_eq(entries(), 0);
+	ck_assert_int_eq(file_unnamed(in_dir("missing"), 0640, getuid(), getgid()), -ENOENT);
+}
+END_TEST
+
+/* fd -1: made at once, exclusively, never through a symlink */
+START_TEST(placed_without_unnamed)
+{
+	mode_t old = umask(077);
+
+	ck_assert_int_eq(file_place(-1, in_dir("exit_code.txt"), "0\n", 2, 0640, getuid(),
+				    getgid()), 0);
+	umask(old);
+	assert_file("exit_code.txt", "0\n", 0640);
+	ck_assert_int_eq(file_place(-1, in_dir("exit_code.txt"), "1\n", 2, 0640, getuid(),
+				    getgid()), -EEXIST);
+	assert_file("exit_code.txt", "0\n", 0640);
+	ck_assert_int_eq(symlink("exit_code.txt", in_dir("link")), 0);
+	ck_assert_int_eq(file_place(-1, in_dir("link"), "2\n", 2, 0640, getuid(), getgid()),
+			 -EEXIST);
+	assert_file("exit_code.txt", "0\n", 0640);
+}
+END_TEST
+
+/* linkat by the descriptor needs CAP_DAC_READ_SEARCH (since Linux 6.10, or
+ * the credentials that opened the file): without both it is refused (ENOENT)
+ * and the name comes through /proc/self/fd instead */
+START_TEST(placed_without_capability)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct c[2], was[2];
+	int fd = file_unnamed(dir, 0640, getuid(), getgid());
+
+	ck_assert_int_ge(fd, 0);
+	/* new credentials without the capability, after the open */
+	ck_assert_int_eq((int)syscall(SYS_capget, &h, was), 0);
+	memcpy(c, was, sizeof(c));
+	c[CAP_TO_INDEX(CAP_DAC_READ_SEARCH)].effective &= ~CAP_TO_MASK(CAP_DAC_READ_SEARCH);
+	ck_assert_int_eq((int)syscall(SYS_capset, &h, c), 0);
+	/* the control: the kernel refuses the direct way now */
+	ck_assert_int_eq(linkat(fd, "", AT_FDCWD, in_dir("direct"), AT_EMPTY_PATH), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_int_eq(file_place(fd, in_dir("timeline.jsonl"), "{}\n", 3, 0640, getuid(),
+				    getgid()), 0);
+	close(fd);
+	ck_assert_int_eq((int)syscall(SYS_capset, &h, was), 0); /* CK_FORK=no: as it was */
+	assert_file("timeline.jsonl", "{}\n", 0640);
+	ck_assert_uint_eq(entries(), 1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("store");
@@ -243,6 +360,10 @@ int main(void)
 	tcase_add_test(tc, atomic_write);
 	tcase_add_test(tc, directories);
 	tcase_add_test(tc, locks_exclude);
+	tcase_add_test(tc, unnamed_until_placed);
+	tcase_add_test(tc, unnamed_vanishes);
+	tcase_add_test(tc, placed_without_unnamed);
+	tcase_add_test(tc, placed_without_capability);
 	suite_add_tcase(s, tc);
 	return ck_run(s);
 }
