@@ -98,9 +98,9 @@ int stg_prepare(struct run *r, struct plan *p)
 	int e;
 	long mnt;
 
-	clock_gettime(CLOCK_REALTIME_COARSE, &p->stage.t0); /* as file times are kept */
 	if (!p->stage.n)
 		return 0;
+	stage_start_time(&p->stage.t0);
 	snprintf(size, sizeof(size), "%llu", (unsigned long long)p->stage.limit);
 	if ((fs = (int)syscall(SYS_fsopen, "tmpfs", STG_FSOPEN_CLOEXEC)) < 0 ||
 	    (e = fs_set(fs, "size", size)) < 0 || (e = fs_set(fs, "mode", "0700")) < 0 ||
@@ -174,8 +174,7 @@ static void mark_moved(int low, struct stage_dir *d, const struct timespec *t0)
 		if (e->old.type == ST_NONE || e->old.type == ST_DIR ||
 		    fstatat(low, e->path, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
-		e->lower_moved = st.st_ctim.tv_sec > t0->tv_sec ||
-				 (st.st_ctim.tv_sec == t0->tv_sec && st.st_ctim.tv_nsec >= t0->tv_nsec);
+		e->lower_moved = stage_changed_since(&st.st_ctim, t0);
 	}
 }
 

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -1114,4 +1115,26 @@ int stage_rm_tree(int dirfd, const char *name, int depth)
 		if ((e = stage_rm_tree(fd, names[i], depth + 1)) < 0)
 			return e;
 	return unlinkat(dirfd, name, AT_REMOVEDIR) < 0 ? -errno : 0;
+}
+
+bool stage_changed_since(const struct timespec *ctime, const struct timespec *t0)
+{
+	return ctime->tv_sec > t0->tv_sec ||
+	       (ctime->tv_sec == t0->tv_sec && ctime->tv_nsec >= t0->tv_nsec);
+}
+
+void stage_start_time(struct timespec *t0)
+{
+	struct timespec fine, wait = { 0, 0 };
+
+	clock_gettime(CLOCK_REALTIME, &fine);
+	for (int i = 0; i < 10; i++) {
+		clock_gettime(CLOCK_REALTIME_COARSE, t0);
+		if (!stage_changed_since(&fine, t0))
+			return; /* t0 > fine */
+		wait.tv_nsec = fine.tv_sec > t0->tv_sec ? 5000000 : fine.tv_nsec - t0->tv_nsec + 50000;
+		if (wait.tv_nsec > 5000000)
+			wait.tv_nsec = 5000000;
+		nanosleep(&wait, NULL);
+	}
 }

@@ -13,6 +13,7 @@
 
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "json.h"
 #include "util.h"
@@ -81,6 +82,18 @@ struct stage_manifest {
  */
 int stage_scan(int upper, int lower, const char *root, struct stage_dir *ret,
 	       struct calyx_err *err);
+/*
+ * The run's start, for lower_moved: a change stamped before the call is
+ * before it, one made after the call returns is at or after it.  File times
+ * come from the coarse clock, or, for a file whose times were read since its
+ * last change in the same tick (Linux 6.13's multigrain timestamps), from the
+ * fine one, which runs up to a tick ahead of the coarse clock: so the call
+ * waits until the coarse clock passes the fine one read at its start (a tick
+ * at most; a clock set back meanwhile leaves t0 early, which only marks more).
+ */
+void stage_start_time(struct timespec *t0);
+/* A change stamped ctime came at or after t0. */
+bool stage_changed_since(const struct timespec *ctime, const struct timespec *t0);
 /* Pair deleted and added files of equal content into renames. */
 void stage_find_renames(struct stage_dir *d);
 /*

@@ -391,6 +391,52 @@ START_TEST(parse_refuses_escapes)
 }
 END_TEST
 
+static struct timespec ctime_of(int fd)
+{
+	struct stat st;
+
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	return st.st_ctim;
+}
+
+/* t0 is past the fine clock read before the call: the coarse clock alone,
+ * read after it, is not (but when a tick fell in between) */
+START_TEST(start_after_the_fine_clock)
+{
+	for (int i = 0; i < 20; i++) {
+		struct timespec fine, t0;
+
+		clock_gettime(CLOCK_REALTIME, &fine);
+		stage_start_time(&t0);
+		ck_assert(!stage_changed_since(&fine, &t0));
+	}
+}
+END_TEST
+
+/* a change made just before, its ctime read in between (a fine-grained stamp
+ * from Linux 6.13), is before t0; the next change is at or after it */
+START_TEST(changes_before_and_after_the_start)
+{
+	char p[128];
+	struct timespec before, t0, after;
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/f", tmp);
+	fd = open(p, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "a", 1), 1);
+	(void)ctime_of(fd); /* queried: the next change in this tick is stamped finely */
+	ck_assert_int_eq(write(fd, "b", 1), 1);
+	before = ctime_of(fd);
+	stage_start_time(&t0);
+	ck_assert(!stage_changed_since(&before, &t0));
+	ck_assert_int_eq(write(fd, "c", 1), 1);
+	after = ctime_of(fd);
+	ck_assert(stage_changed_since(&after, &t0));
+	close(fd);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("stage");
@@ -416,6 +462,8 @@ int main(void)
 	tcase_add_test(tm, scan_opaque_dir);
 	tcase_add_test(tm, parse_refuses_escapes);
 	tcase_add_test(tm, dir_unlisted_names_extra);
+	tcase_add_test(tm, start_after_the_fine_clock);
+	tcase_add_test(tm, changes_before_and_after_the_start);
 	suite_add_tcase(s, tm);
 	return ck_run(s);
 }
