@@ -84,7 +84,9 @@ sn_cleanup() {
 	for d in $SN_V1; do rmdir "$d" 2>/dev/null; done
 	"$SN_DAEMON" --unload --force 2>/dev/null
 	# the daemon mounts bpffs where the host has none; leave the host as found
-	if [ -z "$SN_BPF_MOUNTED" ] && [ -z "$(ls -A /sys/fs/bpf 2>/dev/null)" ]; then
+	# (maps.debug and progs.debug are the kernel's own, made at every mount)
+	if [ -z "$SN_BPF_MOUNTED" ] &&
+		[ -z "$(ls -A /sys/fs/bpf 2>/dev/null | grep -vx -e maps.debug -e progs.debug)" ]; then
 		umount /sys/fs/bpf 2>/dev/null
 	fi
 	rm -rf "$SN_TMP"
