@@ -223,8 +223,9 @@ int file_unnamed(const char *dir, mode_t mode, uid_t uid, gid_t gid)
 	return fd;
 }
 
-/* linkat by the descriptor needs CAP_DAC_READ_SEARCH (ENOENT without it);
- * through /proc it needs only /proc */
+/* linkat by the descriptor needs CAP_DAC_READ_SEARCH, or since Linux 6.10
+ * the credentials that opened the file (ENOENT otherwise); through /proc it
+ * needs only /proc */
 static int link_unnamed(int fd, const char *path)
 {
 	char self[32];

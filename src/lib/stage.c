@@ -16,8 +16,8 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
-#include <time.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "canon.h"
