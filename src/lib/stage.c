@@ -1123,18 +1123,31 @@ bool stage_changed_since(const struct timespec *ctime, const struct timespec *t0
 	       (ctime->tv_sec == t0->tv_sec && ctime->tv_nsec >= t0->tv_nsec);
 }
 
+static int64_t ts_ns(const struct timespec *t)
+{
+	return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
+}
+
 void stage_start_time(struct timespec *t0)
 {
-	struct timespec fine, wait = { 0, 0 };
+	struct timespec fine, tick, now;
+	int64_t deadline, wait;
 
+	clock_getres(CLOCK_REALTIME_COARSE, &tick);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	deadline = ts_ns(&now) + 1000000000; /* a stalled clock: t0 early, which only marks more */
 	clock_gettime(CLOCK_REALTIME, &fine);
-	for (int i = 0; i < 10; i++) {
+	for (;;) {
 		clock_gettime(CLOCK_REALTIME_COARSE, t0);
 		if (!stage_changed_since(&fine, t0))
 			return; /* t0 > fine */
-		wait.tv_nsec = fine.tv_sec > t0->tv_sec ? 5000000 : fine.tv_nsec - t0->tv_nsec + 50000;
-		if (wait.tv_nsec > 5000000)
-			wait.tv_nsec = 5000000;
-		nanosleep(&wait, NULL);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (ts_ns(&now) > deadline)
+			return;
+		/* the coarse clock moves at the next tick, one tick after its value */
+		wait = ts_ns(t0) + ts_ns(&tick) - ts_ns(&fine) + 50000;
+		if (wait < 50000 || wait > ts_ns(&tick) + 50000)
+			wait = 50000;
+		nanosleep(&(struct timespec){ 0, (long)wait }, NULL);
 	}
 }

@@ -88,8 +88,9 @@ int stage_scan(int upper, int lower, const char *root, struct stage_dir *ret,
  * come from the coarse clock, or, for a file whose times were read since its
  * last change in the same tick (Linux 6.13's multigrain timestamps), from the
  * fine one, which runs up to a tick ahead of the coarse clock: so the call
- * waits until the coarse clock passes the fine one read at its start (a tick
- * at most; a clock set back meanwhile leaves t0 early, which only marks more).
+ * waits until the coarse clock passes the fine one read at its start (about
+ * a tick; a clock set back, or one that does not move for a second, leaves
+ * t0 early, which only marks more).
  */
 void stage_start_time(struct timespec *t0);
 /* A change stamped ctime came at or after t0. */
