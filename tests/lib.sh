@@ -92,6 +92,21 @@ testroot_lock() {
 	flock 9
 }
 
+# calyx-sentinel mounts bpffs at /sys/fs/bpf where the host has none; what
+# started it leaves the host as found.  bpffs_mounted prints "yes" if it is
+# mounted; bpffs_release WAS unmounts it if WAS is empty (it was not mounted
+# before) and it holds nothing but the kernel's own maps.debug and
+# progs.debug, which every new bpffs gets.
+bpffs_mounted() {
+	awk '$2 == "/sys/fs/bpf" && $3 == "bpf" { print "yes"; exit }' /proc/mounts
+}
+bpffs_release() {
+	[ -z "$1" ] && [ -n "$(bpffs_mounted)" ] &&
+		[ -z "$(ls -A /sys/fs/bpf 2>/dev/null | grep -vx -e maps.debug -e progs.debug)" ] &&
+		umount /sys/fs/bpf
+	return 0
+}
+
 tap_done() {
 	[ "$TAP_FAILED" -eq 0 ]
 }

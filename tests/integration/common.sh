@@ -107,11 +107,13 @@ expect_denied() {
 # take the host-wide lock the sentinel tests use).
 SENTINEL=$B/tests/bin/calyx-sentinel
 SENTINEL_PID=
+SENTINEL_BPFFS=
 sentinel_start() {
 	[ -x "$SENTINEL" ] || return 1
 	mkdir -p /run/lock
 	exec 8>/run/lock/calyx-sentinel-test.lock
 	flock -w 900 8 || return 1
+	SENTINEL_BPFFS=$(bpffs_mounted)
 	"$SENTINEL" --unload --force >/dev/null 2>&1
 	"$SENTINEL" >/dev/null 2>&1 9>&- 8>&- &
 	SENTINEL_PID=$!
@@ -124,6 +126,7 @@ sentinel_stop() {
 	wait "$SENTINEL_PID" 2>/dev/null
 	SENTINEL_PID=
 	"$SENTINEL" --unload --force >/dev/null 2>&1
+	bpffs_release "$SENTINEL_BPFFS"
 	exec 8>&-
 }
 

@@ -52,7 +52,7 @@ sn_setup() {
 	if [ ! -e "$CALYX_TESTROOT/etc/calyx/keys/audit.key" ]; then
 		"$SN_CALYX" -q init >/dev/null || skip_all "calyx init failed in $CALYX_TESTROOT"
 	fi
-	SN_BPF_MOUNTED=$(awk '$2 == "/sys/fs/bpf" && $3 == "bpf" { print "yes"; exit }' /proc/mounts)
+	SN_BPF_MOUNTED=$(bpffs_mounted)
 	SN_TMP=$(mktemp -d "${TMPDIR:-/tmp}/calyx-sentinel-test.XXXXXX")
 	SN_CG=$SN_CG2/calyx-test/sentinel-$$
 	mkdir -p "$SN_CG" "$SN_RUNDIR"
@@ -83,12 +83,7 @@ sn_cleanup() {
 	rmdir "$SN_CG2/calyx-test" 2>/dev/null
 	for d in $SN_V1; do rmdir "$d" 2>/dev/null; done
 	"$SN_DAEMON" --unload --force 2>/dev/null
-	# the daemon mounts bpffs where the host has none; leave the host as found
-	# (maps.debug and progs.debug are the kernel's own, made at every mount)
-	if [ -z "$SN_BPF_MOUNTED" ] &&
-		[ -z "$(ls -A /sys/fs/bpf 2>/dev/null | grep -vx -e maps.debug -e progs.debug)" ]; then
-		umount /sys/fs/bpf 2>/dev/null
-	fi
+	bpffs_release "$SN_BPF_MOUNTED"
 	rm -rf "$SN_TMP"
 }
 
