@@ -24,6 +24,11 @@
 #include "sig.h"
 #include "stage.h"
 
+static int64_t ts_ns(const struct timespec *t)
+{
+	return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
+}
+
 static const char *const kind_names[] = {
 	[SK_ADDED] = "added", [SK_MODIFIED] = "modified", [SK_DELETED] = "deleted",
 	[SK_RENAMED] = "renamed", [SK_METADATA] = "metadata",
@@ -89,7 +94,7 @@ int stage_stat(int dirfd, const char *name, bool hash, struct stage_obj *o)
 	o->size = o->type == ST_DIR ? 0 : (uint64_t)st.st_size;
 	o->ino = st.st_ino;
 	o->nlink = st.st_nlink;
-	o->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	o->mtime_ns = ts_ns(&st.st_mtim);
 	if (o->type == ST_OTHER) {
 		o->mode = st.st_mode & 0177777; /* keep the file type: which device or FIFO */
 		o->rdev_major = major(st.st_rdev);
@@ -1119,13 +1124,7 @@ int stage_rm_tree(int dirfd, const char *name, int depth)
 
 bool stage_changed_since(const struct timespec *ctime, const struct timespec *t0)
 {
-	return ctime->tv_sec > t0->tv_sec ||
-	       (ctime->tv_sec == t0->tv_sec && ctime->tv_nsec >= t0->tv_nsec);
-}
-
-static int64_t ts_ns(const struct timespec *t)
-{
-	return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
+	return ts_ns(ctime) >= ts_ns(t0);
 }
 
 void stage_start_time(struct timespec *t0)
