@@ -53,7 +53,8 @@ bench_runs_SOURCES = bench/runs.c
 include bench/sentinel/local.mk
 
 BENCH_DEPS = bench/audit_append$(EXEEXT) bench/netns$(EXEEXT) bench/sha_rate$(EXEEXT) bench/capfloor$(EXEEXT) bench/runs$(EXEEXT) bench/assess$(EXEEXT) bench/timeline_sample$(EXEEXT) \
-	bench/sentinel/getppid-loop$(EXEEXT) bench/sentinel/reg-bench$(EXEEXT) \
+	bench/sentinel/getppid-loop$(EXEEXT) bench/sentinel/switch-loop$(EXEEXT) bench/sentinel/reg-bench$(EXEEXT) \
+	bench/sentinel/nop-hook$(EXEEXT) \
 	tests/bin/leasexec$(EXEEXT) tests/bin/calyx$(EXEEXT)
 if ENABLE_SENTINEL
 BENCH_DEPS += tests/bin/calyx-sentinel$(EXEEXT) tests/sentinel/sn-helper$(EXEEXT)

@@ -3,16 +3,19 @@
  * sentinel.bpf.c: the sentinel's CO-RE programs.  Everything is keyed by the
  * cgroup v2 id of a run, which calyx-sentinel alone registers in the runs,
  * stats, sysc, slots and filter maps.  The tracepoint programs are attached
- * only while a run is registered.  Syscalls are counted in the task itself
- * (the tasks map, task local storage): each task of a run gets its counters
- * when it is forked into the run's cgroup (or, for the tasks already there,
- * when the daemon registers the run), and adds them into the run's sysc slot
- * when it exits.  So the per-syscall program reads only the task's own
- * storage, which the kernel keeps in directly mapped memory: no cgroup
- * lookup, no per-CPU (vmalloc'd) page, which on a kernel without PCID costs
- * a page walk after every syscall's TLB flush.  The cgroup sock_addr
- * programs are attached to each run's own cgroup and enforce its network
- * allow list.
+ * only while a run is registered.
+ *
+ * Syscalls are counted without a helper call on the syscall path.  Each
+ * task of a run carries its run (the tasks map, task local storage), given
+ * when it is forked into the run's cgroup or, for the threads already there,
+ * when the daemon registers the run.  sched_switch copies the run of the
+ * task it switches to into the CPU's entry of the cpus map; sys_enter reads
+ * that entry (the CPU number and array lookups are inlined by the verifier)
+ * and adds to the run's per-CPU sysc slot.  A task outside every run pays
+ * one load and a compare per syscall; the task lookup is paid once per
+ * context switch instead, and only for the tasks of a run.  The cgroup
+ * sock_addr programs are attached to each run's own cgroup and enforce its
+ * network allow list.
  */
 #include "vmlinux.h"
 
@@ -65,16 +68,25 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sysc SEC(".maps");
 
-/* A run's task: its own syscall counts (cgroup_id: the run's).  Only the
- * task adds to them, in sn_sys_enter; sn_exit moves them into the run's sysc
- * slot; the daemon reads the live ones through pidfds. */
+/* A run's task: the run it counts for. */
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, struct sentinel_sys);
+	__type(value, struct sentinel_task);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tasks SEC(".maps");
+
+/* Each CPU's current run (see struct sentinel_cpu).  A plain array indexed
+ * by CPU, not a per-CPU map: small, so kmalloc'd in directly mapped memory.
+ * max_entries is set to the possible CPUs before loading. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sentinel_cpu);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} cpus SEC(".maps");
 
 /* cgroup id -> sysc slot, for runs whose filter index is shared */
 struct {
@@ -118,25 +130,20 @@ static __always_inline struct sentinel_stats *run_stats(__u64 cg)
 	return bpf_map_lookup_elem(&stats, &cg);
 }
 
-/* The run's syscall counters: array lookups only, unless the filter index
- * is shared by several runs. */
-static __always_inline struct sentinel_sys *run_sys(__u64 cg)
+/* The run's sysc slot + 1 (0: not a run): array lookups only, unless the
+ * filter index is shared by several runs. */
+static __always_inline __u32 run_slot1(__u64 cg)
 {
-	__u32 *v = filter_of(cg), slot;
-	struct sentinel_sys *sc;
+	__u32 *v = filter_of(cg);
 
 	if (!v || !*v)
-		return NULL;
-	slot = *v - 1;
+		return 0;
 	if (*v == SN_FILTER_SHARED) {
 		__u32 *s = bpf_map_lookup_elem(&slots, &cg);
 
-		if (!s)
-			return NULL;
-		slot = *s;
+		return s ? *s + 1 : 0;
 	}
-	sc = bpf_map_lookup_elem(&sysc, &slot);
-	return sc && sc->cgroup_id == cg ? sc : NULL;
+	return *v;
 }
 
 static __always_inline void count(__u64 *c, __u64 v)
@@ -167,70 +174,91 @@ static __always_inline void hdr_fill(struct sentinel_ev_hdr *h, __u32 type, __u6
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
 }
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(sn_sys_enter, struct pt_regs *regs, long id)
+static __always_inline struct sentinel_cpu *this_cpu(void)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	__u32 i = SENTINEL_SYS_OTHER;
-	struct sentinel_sys *t;
+	__u32 cpu = bpf_get_smp_processor_id();
 
-	/* a task with no BPF storage at all (every task outside the runs,
-	 * unless another tool keeps some) is done after one load */
-	if (!task->bpf_storage)
+	return bpf_map_lookup_elem(&cpus, &cpu);
+}
+
+/*
+ * The CPU's current run follows the task switched to.  A task with no BPF
+ * storage at all (every task outside the runs, unless another tool keeps
+ * some) costs one load.  Only a task switched to by the scheduler counts:
+ * one that was given its run while it was running on a CPU (the daemon does
+ * so only for the threads already in a run's cgroup when it registers the
+ * run, and leasexec's one process then waits for "go") counts from its
+ * next switch.
+ */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(sn_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	struct sentinel_cpu *c = this_cpu();
+	struct sentinel_task *t = NULL;
+
+	if (!c)
 		return 0;
-	t = bpf_task_storage_get(&tasks, task, NULL, 0);
-	if (!t)
-		return 0;
-	if (id >= 0 && id < SENTINEL_SYS_OTHER)
-		i = (__u32)id;
-	/* no other task writes this one's counters, and a task does not run
-	 * on two CPUs at once: a plain add.  The mask is a no-op (the table is
-	 * a power of two) the verifier can see. */
-	t->n[i & (SENTINEL_NR_SYSCALLS - 1)]++;
+	if (next->bpf_storage)
+		t = bpf_task_storage_get(&tasks, next, NULL, 0);
+	if (t) {
+		c->cgroup_id = t->cgroup_id;
+		c->slot1 = t->slot1;
+	} else if (c->slot1) {
+		c->slot1 = 0;
+	}
 	return 0;
 }
 
-/* A task forked into a run's cgroup gets its counters. */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(sn_sys_enter, struct pt_regs *regs, long id)
+{
+	struct sentinel_cpu *c = this_cpu();
+	__u32 i = SENTINEL_SYS_OTHER, slot;
+	struct sentinel_sys *sc;
+
+	/* the program runs with migration, not preemption, disabled: the entry
+	 * read is this task's, whatever runs on the CPU in between */
+	if (!c || !c->slot1)
+		return 0;
+	slot = c->slot1 - 1;
+	sc = bpf_map_lookup_elem(&sysc, &slot);
+	/* a slot freed and given to another run counts nothing for it */
+	if (!sc || sc->cgroup_id != c->cgroup_id)
+		return 0;
+	if (id >= 0 && id < SENTINEL_SYS_OTHER)
+		i = (__u32)id;
+	/* the run's other tasks on this CPU add to the same counter and may
+	 * preempt this one: an atomic add.  The mask is a no-op (the table is
+	 * a power of two) the verifier can see. */
+	count(&sc->n[i & (SENTINEL_NR_SYSCALLS - 1)], 1);
+	return 0;
+}
+
+/* A task forked into a run's cgroup is given its run before it first runs
+ * (the tracepoint comes before the new task is woken). */
 static __always_inline void task_attach(struct task_struct *task, __u64 cg,
 					struct sentinel_stats *st)
 {
-	struct sentinel_sys *t = bpf_task_storage_get(&tasks, task, NULL,
-						      BPF_LOCAL_STORAGE_GET_F_CREATE);
+	struct sentinel_task *t;
+	__u32 slot1 = run_slot1(cg);
 
+	if (!slot1)
+		return;
+	t = bpf_task_storage_get(&tasks, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!t) {
 		count(&st->lost, 1); /* no memory: its syscalls go uncounted */
 		return;
 	}
 	t->cgroup_id = cg;
+	t->slot1 = slot1;
 }
 
-/*
- * An exiting task's counters move into its run's sysc slot.  Each counter is
- * zeroed before it is added there: the daemon reads the slot before the live
- * tasks, so a sample may miss a count in flight but never sees it twice.
- */
+/* Its counts are already in the run's slot: the storage just goes. */
 static __always_inline void task_detach(struct task_struct *task)
 {
-	struct sentinel_sys *t, *sc;
-
 	/* every exit on the host comes here: most have no storage at all */
-	if (!task->bpf_storage)
-		return;
-	t = bpf_task_storage_get(&tasks, task, NULL, 0);
-	if (!t)
-		return;
-	sc = run_sys(t->cgroup_id);
-	if (sc) {
-		for (int i = 0; i < SENTINEL_NR_SYSCALLS; i++) {
-			__u64 v = t->n[i];
-
-			if (!v)
-				continue;
-			t->n[i] = 0;
-			count(&sc->n[i], v);
-		}
-	}
-	bpf_task_storage_delete(&tasks, task);
+	if (task->bpf_storage)
+		bpf_task_storage_delete(&tasks, task);
 }
 
 /* The child's cgroup, not the parent's: clone3(CLONE_INTO_CGROUP) starts a

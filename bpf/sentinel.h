@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define SENTINEL_ABI 2
+#define SENTINEL_ABI 3
 
 /* concurrent runs: each has a slot in the per-CPU syscall counters (sysc),
  * which cost SENTINEL_MAX_RUNS * 4 KiB per possible CPU */
@@ -123,6 +123,25 @@ struct sentinel_run {
 	char cgroup[SENTINEL_PATH_LEN];   /* cgroup v2 node */
 	char memory[SENTINEL_PATH_LEN];   /* memory controller dir (v2 node or v1), "" if none */
 	char pids[SENTINEL_PATH_LEN];     /* pids controller dir, "" if none */
+};
+
+/* tasks map value (task local storage): the run a task of a run counts
+ * for, given when it is forked into the run's cgroup (or by the daemon, for
+ * the threads already there). */
+struct sentinel_task {
+	__u64 cgroup_id;
+	__u32 slot1; /* its sysc slot + 1 */
+	__u32 pad;
+};
+
+/* cpus map value (an array indexed by CPU): the run of the task that runs
+ * on the CPU now, as sched_switch last set it (slot1 0: none).  128 bytes,
+ * so no two CPUs' values share a cache line. */
+struct sentinel_cpu {
+	__u64 cgroup_id;
+	__u32 slot1;
+	__u32 pad;
+	__u8 pad2[112];
 };
 
 /* sysc map value (per CPU, one per slot): syscalls by native number.

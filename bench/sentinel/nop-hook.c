@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * bench/sentinel/nop-hook: the floor of a per-syscall BPF program on this
- * kernel (issue 16: the sentinel's cost is judged against "a no-op program
+ * bench/sentinel/nop-hook: the floor of a BPF program on the sentinel's
+ * per-syscall and per-switch hooks on this kernel (issue 16: the sentinel's cost is judged against "a no-op program
  * on the same hook, measured in the same run").  Root.
  *
- *   nop-hook HOOK...        HOOK: sys_enter | sys_exit
+ *   nop-hook HOOK...        HOOK: sys_enter | sys_exit | sched_switch
  *
  * Loads, for each hook, a tp_btf program of two instructions (r0 = 0; exit)
  * attached as the sentinel attaches its own (BPF_TRACE_RAW_TP on the BTF
@@ -61,7 +61,7 @@ int main(int argc, char **argv)
 	char c;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: nop-hook sys_enter|sys_exit...\n");
+		fprintf(stderr, "usage: nop-hook sys_enter|sys_exit|sched_switch...\n");
 		return 64;
 	}
 	vmlinux = btf__load_vmlinux_btf();
@@ -70,7 +70,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "sys_enter") != 0 && strcmp(argv[i], "sys_exit") != 0) {
+		if (strcmp(argv[i], "sys_enter") != 0 && strcmp(argv[i], "sys_exit") != 0 &&
+		    strcmp(argv[i], "sched_switch") != 0) {
 			fprintf(stderr, "nop-hook: %s: not a hook this measures\n", argv[i]);
 			return 64;
 		}

@@ -29,10 +29,11 @@
 #include "paths.h"
 #include "sentinel.skel.h"
 
-enum { HOOK_SYS_ENTER, HOOK_FORK, HOOK_EXEC, HOOK_EXIT, HOOK_EXEC_REFUSED, HOOK__MAX };
+/* sched_switch first: sys_enter reads what it sets */
+enum { HOOK_SWITCH, HOOK_SYS_ENTER, HOOK_FORK, HOOK_EXEC, HOOK_EXIT, HOOK_EXEC_REFUSED, HOOK__MAX };
 
 static const char *const hook_pin[HOOK__MAX] = {
-	"link_sys_enter", "link_fork", "link_exec", "link_exit", "link_exec_refused",
+	"link_switch", "link_sys_enter", "link_fork", "link_exec", "link_exit", "link_exec_refused",
 };
 
 struct sn_bpf {
@@ -45,12 +46,14 @@ struct sn_bpf {
 	/* scratch for per-CPU values: ncpus of each */
 	struct sentinel_stats *pstats;
 	struct sentinel_sys *psys;
-	struct sentinel_sys tsys; /* one task's counters */
+	struct sentinel_task task; /* one task's run */
 };
 
 static struct bpf_program *hook_prog(struct sn_bpf *b, int h)
 {
 	switch (h) {
+	case HOOK_SWITCH:
+		return b->skel->progs.sn_switch;
 	case HOOK_SYS_ENTER:
 		return b->skel->progs.sn_sys_enter;
 	case HOOK_FORK:
@@ -141,6 +144,11 @@ int sn_bpf_open(struct sn_bpf **ret, struct calyx_err *err)
 		r = err_set(err, errno, "bpf", "cannot open the BPF object: %s", strerror(errno));
 		goto fail;
 	}
+	/* one entry per possible CPU: the programs index it by CPU number */
+	if ((r = bpf_map__set_max_entries(b->skel->maps.cpus, (uint32_t)b->ncpus)) < 0) {
+		err_set(err, -r, "bpf", "cpus map: %s", strerror(-r));
+		goto fail;
+	}
 	r = sentinel_bpf__load(b->skel);
 	if (r < 0) {
 		err_set(err, -r, "bpf", "cannot load the BPF programs: %s", strerror(-r));
@@ -218,9 +226,22 @@ static void hook_detach(struct sn_bpf *b, int h)
 	b->links[h] = NULL;
 }
 
+/* No CPU's run is known before sched_switch runs there (an entry left from
+ * an earlier attachment names a run that is gone, which counts nothing
+ * anyway: its slot's cgroup id differs). */
+static int cpus_clear(struct sn_bpf *b, struct calyx_err *err)
+{
+	const struct sentinel_cpu zero = { 0 };
+
+	for (uint32_t c = 0; c < (uint32_t)b->ncpus; c++)
+		if (bpf_map_update_elem(bpf_map__fd(b->skel->maps.cpus), &c, &zero, BPF_ANY) < 0)
+			return err_set(err, errno, "bpf", "cpus map: %s", strerror(errno));
+	return 0;
+}
+
 int sn_bpf_hooks(struct sn_bpf *b, bool on, struct calyx_err *err)
 {
-	int r = 0;
+	int r = on && !b->links[HOOK_SWITCH] ? cpus_clear(b, err) : 0;
 
 	for (int h = 0; on && h < HOOK__MAX && r == 0; h++)
 		if (!b->links[h])
@@ -388,33 +409,17 @@ static int thread_pidfd(pid_t tid)
 	return fd < 0 ? -errno : fd;
 }
 
-int sn_bpf_task_attach(struct sn_bpf *b, pid_t tid, uint64_t cgid)
+int sn_bpf_task_attach(struct sn_bpf *b, pid_t tid, uint64_t cgid, uint32_t slot)
 {
 	_cleanup_close_ int fd = thread_pidfd(tid);
 
 	if (fd < 0)
 		return fd;
-	memset(&b->tsys, 0, sizeof(b->tsys));
-	b->tsys.cgroup_id = cgid;
-	/* a task forked in since the filter found the run has its counters already */
-	if (bpf_map_update_elem(bpf_map__fd(b->skel->maps.tasks), &fd, &b->tsys, BPF_NOEXIST) < 0 &&
+	b->task = (struct sentinel_task){ .cgroup_id = cgid, .slot1 = slot + 1 };
+	/* a task forked in since the filter found the run has its run already */
+	if (bpf_map_update_elem(bpf_map__fd(b->skel->maps.tasks), &fd, &b->task, BPF_NOEXIST) < 0 &&
 	    errno != EEXIST)
 		return -errno;
-	return 0;
-}
-
-int sn_bpf_task_add(struct sn_bpf *b, pid_t tid, uint64_t cgid, uint64_t *sys)
-{
-	_cleanup_close_ int fd = thread_pidfd(tid);
-
-	if (fd < 0)
-		return fd;
-	if (bpf_map_lookup_elem(bpf_map__fd(b->skel->maps.tasks), &fd, &b->tsys) < 0)
-		return -errno;
-	if (b->tsys.cgroup_id != cgid)
-		return -ESRCH; /* another run's task (it was forked there) */
-	for (int i = 0; i < SENTINEL_NR_SYSCALLS; i++)
-		sys[i] += b->tsys.n[i];
 	return 0;
 }
 

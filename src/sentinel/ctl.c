@@ -196,7 +196,7 @@ static cJSON *status_run(struct sentinel *s, struct run *r)
 	cJSON_AddBoolToObject(d, "supervisor_alive", !r->supervisor_gone);
 	cJSON_AddStringToObject(d, "net", r->cfg.net < 4 ? nets[r->cfg.net] : "?");
 	add_time(d, "registered", r->cfg.registered_ns);
-	if (c && run_totals(s, r, c, true) == 0) {
+	if (c && run_totals(s, r, c) == 0) {
 		for (int i = 0; i < SENTINEL_NR_SYSCALLS; i++)
 			sys += c->sys[i];
 		jnum(d, "syscalls", sys);

@@ -132,11 +132,10 @@ int sn_bpf_filter_set(struct sn_bpf *b, uint32_t k, uint32_t v);
 /* the whole filter from want[SENTINEL_FILTER_SLOTS] (after a restart) */
 int sn_bpf_filter_rebuild(struct sn_bpf *b, const uint32_t *want);
 int sn_bpf_stats(struct sn_bpf *b, uint64_t cgid, uint32_t slot, struct run_counts *ret);
-/* The syscall counters of a thread of the run cgid that was there before the
- * run was registered (the programs give them to the tasks forked later). */
-int sn_bpf_task_attach(struct sn_bpf *b, pid_t tid, uint64_t cgid);
-/* Adds a live thread's own syscall counts (not yet in the run's slot) to sys. */
-int sn_bpf_task_add(struct sn_bpf *b, pid_t tid, uint64_t cgid, uint64_t *sys);
+/* Gives a thread that was in the run's cgroup before the run was registered
+ * its run (cgid, sysc slot); the programs give it to the threads forked
+ * later.  It counts from its next context switch. */
+int sn_bpf_task_attach(struct sn_bpf *b, pid_t tid, uint64_t cgid, uint32_t slot);
 /* Iterate the pinned runs map: *key 0 starts; returns 1 with ret filled, 0 at the end. */
 int sn_bpf_runs_next(struct sn_bpf *b, uint64_t *key, struct sentinel_run *ret);
 int sn_bpf_ring(struct sn_bpf *b, int (*cb)(void *ctx, void *data, size_t n), void *ctx,
@@ -184,7 +183,7 @@ void events_consume(struct sentinel *s);
 void sample_all(struct sentinel *s);
 int sample_run(struct sentinel *s, struct run *r, struct run_usage *ret);
 /* Sum of the run's counters plus the io (and with sys the syscalls) of its live threads. */
-int run_totals(struct sentinel *s, struct run *r, struct run_counts *ret, bool sys);
+int run_totals(struct sentinel *s, struct run *r, struct run_counts *ret);
 void check_denied(struct sentinel *s, struct run *r);
 
 /* timeline.c */

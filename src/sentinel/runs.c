@@ -359,12 +359,13 @@ static int reg_checks(struct sentinel *s, const struct sn_req *q, int cgfd, int 
 }
 
 /*
- * The threads already in the run's cgroup get their syscall counters; those
- * forked into it from now on get them from the fork program, which finds the
- * run through the filter set just before.  A thread that cannot be given them
- * (a non-leader before 6.9, which has no pidfd of its own; no memory) is
- * logged: its syscalls go uncounted.  leasexec registers a run while its only
- * process, single-threaded, waits for "go".
+ * The threads already in the run's cgroup are given their run; those forked
+ * into it from now on get it from the fork program, which finds the run
+ * through the filter set just before.  A thread that cannot be given it (a
+ * non-leader before 6.9, which has no pidfd of its own; no memory) is
+ * logged: its syscalls go uncounted.  A thread given it counts from its next
+ * context switch: leasexec registers a run while its only process,
+ * single-threaded, waits for "go".
  */
 static void tasks_attach(struct sentinel *s, const struct run *r, int cgfd)
 {
@@ -378,7 +379,7 @@ static void tasks_attach(struct sentinel *s, const struct run *r, int cgfd)
 		return;
 	}
 	while (fscanf(f, "%d", &tid) == 1)
-		if ((e = sn_bpf_task_attach(s->bpf, tid, r->cfg.cgroup_id)) < 0 && e != -ESRCH)
+		if ((e = sn_bpf_task_attach(s->bpf, tid, r->cfg.cgroup_id, r->cfg.slot)) < 0 && e != -ESRCH)
 			sn_log(LOG_WARNING, "%s: thread %d: syscalls not counted: %s", r->cfg.run_id,
 			       tid, strerror(-e));
 	fclose(f);
@@ -534,7 +535,7 @@ static void run_finish(struct sentinel *s, struct run *r, const char *how,
 	_cleanup_free_ struct run_counts *c = calloc(1, sizeof(*c));
 
 	events_consume(s);
-	if (c && run_totals(s, r, c, true) == 0) {
+	if (c && run_totals(s, r, c) == 0) {
 		summary_fill(r, c, w);
 	} else {
 		memset(w, 0, sizeof(*w));

@@ -112,10 +112,10 @@ static void thread_io(pid_t tid, struct sentinel_stats *st)
 	}
 }
 
-/* Counters first, then the live threads (their io, and with sys their
- * syscalls not yet moved into the run's slot): a thread that exits in
- * between is missed for one sample, never counted twice. */
-int run_totals(struct sentinel *s, struct run *r, struct run_counts *ret, bool sys)
+/* Counters first, then the live threads' io: a thread that exits in
+ * between is missed for one sample, never counted twice.  Syscalls are all
+ * in the run's slot already. */
+int run_totals(struct sentinel *s, struct run *r, struct run_counts *ret)
 {
 	_cleanup_close_ int fd = -1;
 	FILE *f;
@@ -128,11 +128,8 @@ int run_totals(struct sentinel *s, struct run *r, struct run_counts *ret, bool s
 	fd = openat(r->cgfd, "cgroup.threads", O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || !(f = fdopen(TAKE_FD(fd), "re")))
 		return 0;
-	while (fscanf(f, "%d", &tid) == 1) {
+	while (fscanf(f, "%d", &tid) == 1)
 		thread_io(tid, &ret->st);
-		if (sys)
-			sn_bpf_task_add(s->bpf, tid, r->cfg.cgroup_id, ret->sys);
-	}
 	fclose(f);
 	return 0;
 }
@@ -150,7 +147,7 @@ int sample_run(struct sentinel *s, struct run *r, struct run_usage *u)
 		kv_read(r->cgfd, NULL, "cpu.stat", "usage_usec", &u->cpu_usec);
 	sample_memory(r->cfg.memory, u);
 	sample_pids(r->cfg.pids, u);
-	rc = run_totals(s, r, c, false); /* the samples log no syscalls */
+	rc = run_totals(s, r, c);
 	if (rc < 0)
 		return rc;
 	u->disk_written = st->write_bytes > st->cancelled_write_bytes

@@ -4,7 +4,7 @@
 # them, and to no other run.
 . "$CALYX_SRCDIR/tests/sentinel/lib-sentinel.sh"
 sn_setup
-tap_plan 19
+tap_plan 22
 sn_start
 
 N=200000
@@ -20,6 +20,26 @@ nb=$(sum at-B "sys_$nr")
 ok "run A: at least its $N getppid calls counted ($na)" test "$na" -ge $N
 ok "run A: nothing from the host's $((3 * N)) calls ($na)" test "$na" -lt $((N + 1000))
 ok "run B: none of A's or the host's calls ($nb)" test "$nb" -lt 100
+
+# The CPU's current run follows each context switch (sched_switch): two runs
+# and a host process, all on one CPU, take turns on it many times while they
+# loop; each run counts exactly its own calls
+C=$(cut -d- -f1 /sys/devices/system/cpu/online | cut -d, -f1)
+sw_run() { sn_run "$@" >"$SN_TMP/$1.out"; }
+bg p1 sw_run sw-A -- taskset -c "$C" "$SN_HELPER" getppid $N switches
+bg p2 sn_run sw-B -- taskset -c "$C" "$SN_HELPER" getppid $((N / 2))
+taskset -c "$C" "$SN_HELPER" getppid $((3 * N))
+wait "$p1"
+wait "$p2"
+sa=$(sum sw-A "sys_$nr")
+sb=$(sum sw-B "sys_$nr")
+ok "one CPU, run A: its $N getppid calls, no one else's ($sa)" \
+	test "$sa" -ge $N -a "$sa" -lt $((N + 1000))
+ok "one CPU, run B: its $((N / 2)), no one else's ($sb)" \
+	test "$sb" -ge $((N / 2)) -a "$sb" -lt $((N / 2 + 1000))
+# they did take turns: run A was preempted while it looped
+sw=$(sed -n 's/^switches=//p' "$SN_TMP/sw-A.out")
+ok "one CPU: run A was preempted while it ran (${sw:-?} times)" test "${sw:-0}" -ge 1
 
 # two live runs whose cgroup ids share the filter index (low 12 bits): their
 # syscalls are found through the slots map, and still each counted once
@@ -73,8 +93,7 @@ sn_run at-io -- dd if=/dev/zero of="$SN_TMP/io.bin" bs=64k count=32 status=none
 ok "bytes written: at least the 2 MiB dd wrote ($(sum at-io bytes_written))" \
 	test "$(sum at-io bytes_written)" -ge 2097152
 
-# syscalls are counted in each task and moved into its run when the task
-# ends: every thread and every child process, each counted once
+# every thread and every child process of a run counts, each call once
 M=50000
 sn_run at-thr -- "$SN_HELPER" threads 3 $M >/dev/null
 nt=$(sum at-thr "sys_$nr")

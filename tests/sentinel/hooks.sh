@@ -19,9 +19,9 @@ ok "daemon up, no run: no link pinned" test -z "$(ls "$SN_BPFFS" | grep '^link_'
 # hk-1 lasts until we are done with it, not a guessed time
 bg r1 sn_run hk-1 -- "$SN_HELPER" waitfile "$SN_TMP/hk-1.done"
 wait_for 20 hooks_attached
-ok "one run: five tracepoint links attached" test "$(tp_links)" -eq 5
+ok "one run: six tracepoint links attached" test "$(tp_links)" -eq 6
 ok "one run: the links are pinned (they survive a daemon restart)" \
-	test "$(ls "$SN_BPFFS" | grep -c '^link_')" -eq 5
+	test "$(ls "$SN_BPFFS" | grep -c '^link_')" -eq 6
 
 # the first syscalls of a run are counted: registration waits for the hooks
 bg r2 sn_run hk-2 -- "$SN_HELPER" getppid 10

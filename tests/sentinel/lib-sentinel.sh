@@ -178,7 +178,7 @@ hooks_attached() {
 tp_links() {
 	bpftool link list | awk '$2 == "raw_tracepoint" { print $4 }' | while read -r id; do
 		bpftool prog show id "$id" | head -n 1
-	done | grep -c 'name sn_\(sys_enter\|fork\|exec\|exit\|exec_refused\) ' || true
+	done | grep -c 'name sn_\(switch\|sys_enter\|fork\|exec\|exit\|exec_refused\) ' || true
 }
 
 cg_empty() {

@@ -20,14 +20,14 @@ wait_for 100 test -e "$F.0"
 old=$SN_PID
 sn_stop KILL
 ok "daemon crashed (SIGKILL) with a run registered" sh -c "! kill -0 $old 2>/dev/null"
-ok "its tracepoint links stay attached (pinned)" test "$(tp_links)" -eq 5
+ok "its tracepoint links stay attached (pinned)" test "$(tp_links)" -eq 6
 touch "$F.1"
 wait_for 100 test -e "$F.2"
 sn_start
 ok "a new daemon starts on the pinned state" test "$(status_json | jq -r .daemon.runs)" -eq 1
 ok "it finds the run, supervisor alive" \
 	test "$(status_json | jq -r '.runs[0] | "\(.id) \(.supervisor_alive)"')" = "rs-1-$$ true"
-ok "the old links are kept, none added" test "$(tp_links)" -eq 5
+ok "the old links are kept, none added" test "$(tp_links)" -eq 6
 touch "$F.3"
 wait "$run"
 c=$(sum rs-1 "sys_$nr")

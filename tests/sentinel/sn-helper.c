@@ -9,7 +9,10 @@
  *       the v1 dirs given), registers it through runmap_register() before the exec,
  *       waits for the cgroup to empty, unregisters and writes the summary as
  *       key=value lines.  Exit: the command's status (128+N on signal N).
- *   sn-helper getppid N          exactly N getppid(2) calls
+ *   sn-helper getppid N [switches]
+ *                                exactly N getppid(2) calls; with "switches",
+ *                                then prints "switches=K", K the times it was
+ *                                preempted (getrusage's ru_nivcsw)
  *   sn-helper threads K N [FILE] N getppid(2) calls in the main thread and in each of
  *                                K more threads; each waits for FILE to exist (if
  *                                given) before it ends; prints "ready" when all
@@ -40,6 +43,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -269,6 +273,17 @@ static int cmd_getppid(long n)
 	return 0;
 }
 
+static int cmd_getppid_switches(long n)
+{
+	struct rusage ru;
+
+	cmd_getppid(n);
+	if (getrusage(RUSAGE_SELF, &ru) < 0)
+		return die("getrusage", errno);
+	printf("switches=%ld\n", ru.ru_nivcsw);
+	return 0;
+}
+
 struct thr {
 	long n;
 	const char *file;
@@ -442,6 +457,8 @@ int main(int argc, char **argv)
 	}
 	if (argc == 3 && strcmp(argv[1], "getppid") == 0)
 		return cmd_getppid(atol(argv[2]));
+	if (argc == 4 && strcmp(argv[1], "getppid") == 0 && strcmp(argv[3], "switches") == 0)
+		return cmd_getppid_switches(atol(argv[2]));
 	if ((argc == 4 || argc == 5) && strcmp(argv[1], "threads") == 0)
 		return cmd_threads(atoi(argv[2]), atol(argv[3]), argc == 5 ? argv[4] : NULL);
 	if (argc == 4 && (strcmp(argv[1], "connect") == 0 || strcmp(argv[1], "send") == 0 ||
