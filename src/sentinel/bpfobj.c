@@ -183,6 +183,20 @@ static void hook_path(int h, char *out, size_t n)
 	snprintf(out, n, "%s/%s", calyx_paths.bpffs, hook_pin[h]);
 }
 
+/* No CPU's run is known before sched_switch runs there: a new attachment
+ * starts from none (an entry left from an earlier one names a run that is
+ * gone, which counts nothing anyway: its slot's cgroup id differs).  A link
+ * an earlier daemon pinned keeps its entries: they are current. */
+static int cpus_clear(struct sn_bpf *b, struct calyx_err *err)
+{
+	const struct sentinel_cpu zero = { 0 };
+
+	for (uint32_t c = 0; c < (uint32_t)b->ncpus; c++)
+		if (bpf_map_update_elem(bpf_map__fd(b->skel->maps.cpus), &c, &zero, BPF_ANY) < 0)
+			return err_set(err, errno, "bpf", "cpus map: %s", strerror(errno));
+	return 0;
+}
+
 /* A link pinned by an earlier daemon is kept as it is: attaching a second
  * one to the same tracepoint would count every event twice. */
 static int hook_attach(struct sn_bpf *b, int h, struct calyx_err *err)
@@ -197,6 +211,8 @@ static int hook_attach(struct sn_bpf *b, int h, struct calyx_err *err)
 		b->links[h] = l;
 		return 0;
 	}
+	if (h == HOOK_SWITCH && (r = cpus_clear(b, err)) < 0)
+		return r;
 	l = bpf_program__attach(hook_prog(b, h));
 	if (!l)
 		return err_set(err, errno, hook_pin[h], "cannot attach: %s", strerror(errno));
@@ -226,22 +242,9 @@ static void hook_detach(struct sn_bpf *b, int h)
 	b->links[h] = NULL;
 }
 
-/* No CPU's run is known before sched_switch runs there (an entry left from
- * an earlier attachment names a run that is gone, which counts nothing
- * anyway: its slot's cgroup id differs). */
-static int cpus_clear(struct sn_bpf *b, struct calyx_err *err)
-{
-	const struct sentinel_cpu zero = { 0 };
-
-	for (uint32_t c = 0; c < (uint32_t)b->ncpus; c++)
-		if (bpf_map_update_elem(bpf_map__fd(b->skel->maps.cpus), &c, &zero, BPF_ANY) < 0)
-			return err_set(err, errno, "bpf", "cpus map: %s", strerror(errno));
-	return 0;
-}
-
 int sn_bpf_hooks(struct sn_bpf *b, bool on, struct calyx_err *err)
 {
-	int r = on && !b->links[HOOK_SWITCH] ? cpus_clear(b, err) : 0;
+	int r = 0;
 
 	for (int h = 0; on && h < HOOK__MAX && r == 0; h++)
 		if (!b->links[h])
