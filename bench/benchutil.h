@@ -6,6 +6,7 @@
 #define CALYX_BENCHUTIL_H
 
 #include <stdio.h>
+#include <time.h>
 
 /* The machine's busy jiffies so far (all CPUs: user to steal, no idle/iowait;
  * kworkers included), or -1. */
@@ -21,6 +22,15 @@ static inline long long bench_busy_jiffies(void)
 		   &v[4], &v[5], &v[6], &v[7]);
 	fclose(f);
 	return n == 8 ? v[0] + v[1] + v[2] + v[5] + v[6] + v[7] : -1;
+}
+
+/* The monotonic clock in ns. */
+static inline double bench_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
 /* qsort order of doubles */

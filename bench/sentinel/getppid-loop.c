@@ -14,23 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
+#include "../benchutil.h"
 
 int main(int argc, char **argv)
 {
@@ -41,13 +27,13 @@ int main(int argc, char **argv)
 	if (calls <= 0 || rounds <= 0 || rounds > 1000 || !(r = calloc((size_t)rounds, sizeof(*r))))
 		return 64;
 	for (int i = 0; i < rounds; i++) {
-		double t0 = now_ns();
+		double t0 = bench_now_ns();
 
 		for (long c = 0; c < calls; c++)
 			syscall(SYS_getppid);
-		r[i] = (now_ns() - t0) / (double)calls;
+		r[i] = (bench_now_ns() - t0) / (double)calls;
 	}
-	qsort(r, (size_t)rounds, sizeof(*r), cmp);
+	qsort(r, (size_t)rounds, sizeof(*r), bench_cmp_double);
 	printf("min=%.1f p10=%.1f median=%.1f ns/call\n", r[0], r[rounds / 10], r[rounds / 2]);
 	free(r);
 	return 0;

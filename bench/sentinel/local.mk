@@ -4,9 +4,9 @@
 # docs/PERFORMANCE.md.
 noinst_PROGRAMS += bench/sentinel/getppid-loop bench/sentinel/switch-loop bench/sentinel/reg-bench \
 	bench/sentinel/nop-hook
-bench_sentinel_getppid_loop_SOURCES = bench/sentinel/getppid-loop.c
+bench_sentinel_getppid_loop_SOURCES = bench/sentinel/getppid-loop.c bench/benchutil.h
 # the cost per context switch (sched_switch keeps each CPU's current run)
-bench_sentinel_switch_loop_SOURCES = bench/sentinel/switch-loop.c
+bench_sentinel_switch_loop_SOURCES = bench/sentinel/switch-loop.c bench/benchutil.h
 # the floor: a no-op program on the sentinel's hooks
 bench_sentinel_nop_hook_SOURCES = bench/sentinel/nop-hook.c
 bench_sentinel_nop_hook_CFLAGS = $(AM_CFLAGS) $(BPF_CFLAGS)

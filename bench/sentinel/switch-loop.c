@@ -18,23 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
+#include "../benchutil.h"
 
 /* the child: echo every byte until the parent closes its end */
 static void echo_loop(int in, int out)
@@ -79,7 +65,7 @@ int main(int argc, char **argv)
 	close(to[0]);
 	close(from[1]);
 	for (int i = 0; i < rounds; i++) {
-		double t0 = now_ns();
+		double t0 = bench_now_ns();
 
 		for (long k = 0; k < trips; k++)
 			if (write(to[1], &c, 1) != 1 || read(from[0], &c, 1) != 1) {
@@ -87,11 +73,11 @@ int main(int argc, char **argv)
 				kill(pid, SIGKILL);
 				return 1;
 			}
-		r[i] = (now_ns() - t0) / (double)trips;
+		r[i] = (bench_now_ns() - t0) / (double)trips;
 	}
 	close(to[1]);
 	waitpid(pid, &st, 0);
-	qsort(r, (size_t)rounds, sizeof(*r), cmp);
+	qsort(r, (size_t)rounds, sizeof(*r), bench_cmp_double);
 	printf("min=%.1f p10=%.1f median=%.1f ns/round trip\n", r[0], r[rounds / 10], r[rounds / 2]);
 	free(r);
 	return 0;

@@ -21,6 +21,14 @@ ok "run A: at least its $N getppid calls counted ($na)" test "$na" -ge $N
 ok "run A: nothing from the host's $((3 * N)) calls ($na)" test "$na" -lt $((N + 1000))
 ok "run B: none of A's or the host's calls ($nb)" test "$nb" -lt 100
 
+# own_calls LABEL ID N: run ID counted its N getppid calls and fewer than
+# 1000 more (its start-up's), none of another's
+own_calls() {
+	local v
+	v=$(sum "$2" "sys_$nr")
+	ok "$1: its $3 getppid calls, no one else's ($v)" test "$v" -ge "$3" -a "$v" -lt $(($3 + 1000))
+}
+
 # The CPU's current run follows each context switch (sched_switch): two runs
 # and a host process, all on one CPU, take turns on it many times while they
 # loop; each run counts exactly its own calls
@@ -31,12 +39,8 @@ bg p2 sn_run sw-B -- taskset -c "$C" "$SN_HELPER" getppid $((N / 2))
 taskset -c "$C" "$SN_HELPER" getppid $((3 * N))
 wait "$p1"
 wait "$p2"
-sa=$(sum sw-A "sys_$nr")
-sb=$(sum sw-B "sys_$nr")
-ok "one CPU, run A: its $N getppid calls, no one else's ($sa)" \
-	test "$sa" -ge $N -a "$sa" -lt $((N + 1000))
-ok "one CPU, run B: its $((N / 2)), no one else's ($sb)" \
-	test "$sb" -ge $((N / 2)) -a "$sb" -lt $((N / 2 + 1000))
+own_calls "one CPU, run A" sw-A $N
+own_calls "one CPU, run B" sw-B $((N / 2))
 # they did take turns: run A was preempted while it looped
 sw=$(sed -n 's/^switches=//p' "$SN_TMP/sw-A.out")
 ok "one CPU: run A was preempted while it ran (${sw:-?} times)" test "${sw:-0}" -ge 1
@@ -51,12 +55,8 @@ if ids=$("$SN_HELPER" collide "$SN_CG" col-B "$SN_CG/col-A"); then
 	touch "$SN_TMP/col.go"
 	wait "$a2"
 	wait "$b2"
-	ca=$(sum col-A "sys_$nr")
-	cb=$(sum col-B "sys_$nr")
-	ok "shared filter index ($ids): run A counts its $N getppid ($ca)" \
-		test "$ca" -ge $N -a "$ca" -lt $((N + 1000))
-	ok "shared filter index: run B counts its $((N / 2)) ($cb)" \
-		test "$cb" -ge $((N / 2)) -a "$cb" -lt $((N / 2 + 1000))
+	own_calls "shared filter index ($ids), run A" col-A $N
+	own_calls "shared filter index, run B" col-B $((N / 2))
 else
 	touch "$SN_TMP/col.go"
 	wait "$a2"
