@@ -187,8 +187,8 @@ static __always_inline struct sentinel_cpu *this_cpu(void)
  * some) costs one load.  Only a task switched to by the scheduler counts:
  * one that was given its run while it was running on a CPU (the daemon does
  * so only for the threads already in a run's cgroup when it registers the
- * run, and leasexec's one process then waits for "go") counts from its
- * next switch.
+ * run) counts from its next switch.  leasexec's one process waits for "go",
+ * after the registration, before it execs the command.
  */
 SEC("tp_btf/sched_switch")
 int BPF_PROG(sn_switch, bool preempt, struct task_struct *prev, struct task_struct *next)

@@ -364,8 +364,8 @@ static int reg_checks(struct sentinel *s, const struct sn_req *q, int cgfd, int 
  * through the filter set just before.  A thread that cannot be given it (a
  * non-leader before 6.9, which has no pidfd of its own; no memory) is
  * logged: its syscalls go uncounted.  A thread given it counts from its next
- * context switch: leasexec registers a run while its only process,
- * single-threaded, waits for "go".
+ * context switch: leasexec's only process, single-threaded, waits for "go",
+ * after the registration, before it execs the command.
  */
 static void tasks_attach(struct sentinel *s, const struct run *r, int cgfd)
 {

@@ -32,7 +32,8 @@ own_calls() {
 # The CPU's current run follows each context switch (sched_switch): two runs
 # and a host process, all on one CPU, take turns on it many times while they
 # loop; each run counts exactly its own calls
-C=$(cut -d- -f1 /sys/devices/system/cpu/online | cut -d, -f1)
+# (the first CPU this shell may run on)
+C=$(taskset -pc $$ | sed 's/.*: *//; s/[-,].*//')
 sw_run() { sn_run "$@" >"$SN_TMP/$1.out"; }
 bg p1 sw_run sw-A -- taskset -c "$C" "$SN_HELPER" getppid $N switches
 bg p2 sn_run sw-B -- taskset -c "$C" "$SN_HELPER" getppid $((N / 2))
