@@ -88,6 +88,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } cpus SEC(".maps");
 
+/* Bumped by the daemon after it gave running threads their run: a CPU
+ * entry of an older generation is looked up again at the next syscall. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} gen SEC(".maps");
+
 /* cgroup id -> sysc slot, for runs whose filter index is shared */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -181,31 +191,47 @@ static __always_inline struct sentinel_cpu *this_cpu(void)
 	return bpf_map_lookup_elem(&cpus, &cpu);
 }
 
-/*
- * The CPU's current run follows the task switched to.  A task with no BPF
- * storage at all (every task outside the runs, unless another tool keeps
- * some) costs one load.  Only a task switched to by the scheduler counts:
- * one that was given its run while it was running on a CPU (the daemon does
- * so only for the threads already in a run's cgroup when it registers the
- * run) counts from its next switch.  leasexec's one process waits for "go",
- * after the registration, before it execs the command.
- */
-SEC("tp_btf/sched_switch")
-int BPF_PROG(sn_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+static __always_inline __u64 *gen_of(void)
 {
-	struct sentinel_cpu *c = this_cpu();
+	__u32 k = 0;
+
+	return bpf_map_lookup_elem(&gen, &k);
+}
+
+/* The CPU's entry from task's storage, as of generation g (read before the
+ * lookup: a run given after it makes the entry old at once).  A task with
+ * no BPF storage at all (every task outside the runs, unless another tool
+ * keeps some) costs one load. */
+static __always_inline void cpu_set(struct sentinel_cpu *c, struct task_struct *task, __u64 g)
+{
 	struct sentinel_task *t = NULL;
 
-	if (!c)
-		return 0;
-	if (next->bpf_storage)
-		t = bpf_task_storage_get(&tasks, next, NULL, 0);
+	if (task->bpf_storage)
+		t = bpf_task_storage_get(&tasks, task, NULL, 0);
 	if (t) {
 		c->cgroup_id = t->cgroup_id;
 		c->slot1 = t->slot1;
 	} else if (c->slot1) {
 		c->slot1 = 0;
 	}
+	c->gen = g;
+}
+
+/*
+ * The CPU's current run follows the task switched to.  A thread given its
+ * run while it runs on a CPU (the daemon does so for the threads already in
+ * a run's cgroup when it registers the run; leasexec's process may still be
+ * building its sandbox then) is caught by the generation: the daemon bumps
+ * it afterwards, and each CPU's next syscall looks its task up again.
+ */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(sn_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	struct sentinel_cpu *c = this_cpu();
+	__u64 *g = gen_of();
+
+	if (c && g)
+		cpu_set(c, next, *g);
 	return 0;
 }
 
@@ -215,10 +241,16 @@ int BPF_PROG(sn_sys_enter, struct pt_regs *regs, long id)
 	struct sentinel_cpu *c = this_cpu();
 	__u32 i = SENTINEL_SYS_OTHER, slot;
 	struct sentinel_sys *sc;
+	__u64 *g = gen_of(), now;
 
 	/* the program runs with migration, not preemption, disabled: the entry
 	 * read is this task's, whatever runs on the CPU in between */
-	if (!c || !c->slot1)
+	if (!c || !g)
+		return 0;
+	now = *g;
+	if (c->gen != now)
+		cpu_set(c, bpf_get_current_task_btf(), now);
+	if (!c->slot1)
 		return 0;
 	slot = c->slot1 - 1;
 	sc = bpf_map_lookup_elem(&sysc, &slot);

@@ -135,13 +135,15 @@ struct sentinel_task {
 };
 
 /* cpus map value (an array indexed by CPU): the run of the task that runs
- * on the CPU now, as sched_switch last set it (slot1 0: none).  128 bytes,
- * so no two CPUs' values share a cache line. */
+ * on the CPU now (slot1 0: none), as sched_switch last set it, or sys_enter
+ * when gen was behind the gen map's (the daemon gave threads their run
+ * since).  128 bytes, so no two CPUs' values share a cache line. */
 struct sentinel_cpu {
 	__u64 cgroup_id;
+	__u64 gen;
 	__u32 slot1;
 	__u32 pad;
-	__u8 pad2[112];
+	__u8 pad2[104];
 };
 
 /* sysc map value (per CPU, one per slot): syscalls by native number.

@@ -426,6 +426,19 @@ int sn_bpf_task_attach(struct sn_bpf *b, pid_t tid, uint64_t cgid, uint32_t slot
 	return 0;
 }
 
+int sn_bpf_gen_bump(struct sn_bpf *b)
+{
+	int fd = bpf_map__fd(b->skel->maps.gen);
+	uint32_t k = 0;
+	uint64_t g;
+
+	/* only this daemon writes it: no other writer to race */
+	if (bpf_map_lookup_elem(fd, &k, &g) < 0)
+		return -errno;
+	g++;
+	return bpf_map_update_elem(fd, &k, &g, BPF_ANY) < 0 ? -errno : 0;
+}
+
 int sn_bpf_runs_next(struct sn_bpf *b, uint64_t *key, struct sentinel_run *ret)
 {
 	int fd = bpf_map__fd(b->skel->maps.runs);

@@ -134,8 +134,11 @@ int sn_bpf_filter_rebuild(struct sn_bpf *b, const uint32_t *want);
 int sn_bpf_stats(struct sn_bpf *b, uint64_t cgid, uint32_t slot, struct run_counts *ret);
 /* Gives a thread that was in the run's cgroup before the run was registered
  * its run (cgid, sysc slot); the programs give it to the threads forked
- * later.  It counts from its next context switch. */
+ * later. */
 int sn_bpf_task_attach(struct sn_bpf *b, pid_t tid, uint64_t cgid, uint32_t slot);
+/* After sn_bpf_task_attach: every CPU looks its task up again at its next
+ * syscall (the threads given their run may be running). */
+int sn_bpf_gen_bump(struct sn_bpf *b);
 /* Iterate the pinned runs map: *key 0 starts; returns 1 with ret filled, 0 at the end. */
 int sn_bpf_runs_next(struct sn_bpf *b, uint64_t *key, struct sentinel_run *ret);
 int sn_bpf_ring(struct sn_bpf *b, int (*cb)(void *ctx, void *data, size_t n), void *ctx,

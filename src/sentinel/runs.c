@@ -363,9 +363,10 @@ static int reg_checks(struct sentinel *s, const struct sn_req *q, int cgfd, int 
  * into it from now on get it from the fork program, which finds the run
  * through the filter set just before.  A thread that cannot be given it (a
  * non-leader before 6.9, which has no pidfd of its own; no memory) is
- * logged: its syscalls go uncounted.  A thread given it counts from its next
- * context switch: leasexec's only process, single-threaded, waits for "go",
- * after the registration, before it execs the command.
+ * logged: its syscalls go uncounted.  A thread given it may be running on a
+ * CPU (leasexec's process may still be building its sandbox): the
+ * generation bump makes every CPU look its task up again at its next
+ * syscall.
  */
 static void tasks_attach(struct sentinel *s, const struct run *r, int cgfd)
 {
@@ -383,6 +384,9 @@ static void tasks_attach(struct sentinel *s, const struct run *r, int cgfd)
 			sn_log(LOG_WARNING, "%s: thread %d: syscalls not counted: %s", r->cfg.run_id,
 			       tid, strerror(-e));
 	fclose(f);
+	if ((e = sn_bpf_gen_bump(s->bpf)) < 0)
+		sn_log(LOG_WARNING, "%s: gen map: %s: its running threads count from their next "
+		       "context switch", r->cfg.run_id, strerror(-e));
 }
 
 /* Takes ownership of cgfd and pidfd. */

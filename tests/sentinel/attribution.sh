@@ -4,7 +4,7 @@
 # them, and to no other run.
 . "$CALYX_SRCDIR/tests/sentinel/lib-sentinel.sh"
 sn_setup
-tap_plan 22
+tap_plan 23
 sn_start
 
 N=200000
@@ -45,6 +45,13 @@ own_calls "one CPU, run B" sw-B $((N / 2))
 # they did take turns: run A was preempted while it looped
 sw=$(sed -n 's/^switches=//p' "$SN_TMP/sw-A.out")
 ok "one CPU: run A was preempted while it ran (${sw:-?} times)" test "${sw:-0}" -ge 1
+
+# A thread running on a CPU when its run is registered (given its run by the
+# daemon, with no context switch after it: it spins, no syscall, until the
+# registration is done) counts from its first call.  leasexec's process may
+# be so when the supervisor registers the run.
+sn_run spin --spin -- "$SN_HELPER" getppid $N
+own_calls "registered while running" spin $N
 
 # two live runs whose cgroup ids share the filter index (low 12 bits): their
 # syscalls are found through the slots map, and still each counted once

@@ -4,11 +4,13 @@
  *
  *   sn-helper run --cgroup DIR [--run ID] [--lease ID] [--net MODE] [--allow RULE]...
  *                 [--fatal LIST|none] [--deny-threshold N] [--disk-limit BYTES]
- *                 [--memory DIR] [--pids DIR] [--summary FILE] -- COMMAND [ARG]...
+ *                 [--memory DIR] [--pids DIR] [--summary FILE] [--spin] -- COMMAND [ARG]...
  *       a fake supervisor: makes the cgroup v2 node DIR, starts COMMAND in it (and in
  *       the v1 dirs given), registers it through runmap_register() before the exec,
  *       waits for the cgroup to empty, unregisters and writes the summary as
- *       key=value lines.  Exit: the command's status (128+N on signal N).
+ *       key=value lines.  Exit: the command's status (128+N on signal N).  With
+ *       --spin the child spins on shared memory, not a pipe, from before the
+ *       registration until after it: it is running on a CPU when it is registered.
  *   sn-helper getppid N [switches]
  *                                exactly N getppid(2) calls; with "switches",
  *                                then prints "switches=K", K the times it was
@@ -43,6 +45,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -61,6 +64,10 @@ struct run_opts {
 	struct net_rule rules[MAX_RULES];
 	const char *summary;
 	char **argv;
+	/* --spin: the child spins (no syscall, no sleep) from before the
+	 * registration until after it, so that it is running on a CPU when the
+	 * daemon gives it its run: [0] set by the child, [1] by the parent */
+	volatile int *spin;
 };
 
 static int die(const char *what, int e)
@@ -99,7 +106,8 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 		{ "deny-threshold", required_argument, NULL, 'd' },
 		{ "disk-limit", required_argument, NULL, 'w' },
 		{ "memory", required_argument, NULL, 'm' }, { "pids", required_argument, NULL, 'p' },
-		{ "summary", required_argument, NULL, 's' }, { 0 },
+		{ "summary", required_argument, NULL, 's' }, { "spin", no_argument, NULL, 'S' },
+		{ 0 },
 	};
 	struct runmap_reg *g = &o->reg;
 	int c;
@@ -133,6 +141,12 @@ static int parse_run(int argc, char **argv, struct run_opts *o)
 		case 'm': g->memory_path = optarg; break;
 		case 'p': g->pids_path = optarg; break;
 		case 's': o->summary = optarg; break;
+		case 'S':
+			o->spin = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+				       -1, 0);
+			if (o->spin == MAP_FAILED)
+				return -errno;
+			break;
 		default: return -EINVAL;
 		}
 	}
@@ -196,12 +210,17 @@ static void summary_write(const struct run_opts *o, const struct runmap_summary 
 		fclose(f);
 }
 
-static int child_exec(int go, char **argv)
+static int child_exec(int go, char **argv, volatile int *spin)
 {
 	char c;
 
-	if (read(go, &c, 1) != 1)
+	if (spin) {
+		spin[0] = 1;
+		while (!spin[1])
+			;
+	} else if (read(go, &c, 1) != 1) {
 		_exit(125);
+	}
 	execvp(argv[0], argv);
 	_exit(127);
 }
@@ -212,13 +231,17 @@ static int supervise(struct run_opts *o, pid_t child, int go)
 	struct runmap_summary sum;
 	int st, r;
 
+	while (o->spin && !o->spin[0])
+		poll(NULL, 0, 1);
 	if ((r = runmap_register(&o->reg, &err)) < 0) {
 		fprintf(stderr, "sn-helper: register: %s: %s (%s)\n", err.where, err.msg,
 			strerrorname_np(-r) ? strerrorname_np(-r) : "?");
 		kill(child, SIGKILL);
 		return 3;
 	}
-	if (write(go, "g", 1) != 1)
+	if (o->spin)
+		o->spin[1] = 1;
+	else if (write(go, "g", 1) != 1)
 		return die("go", errno);
 	while (waitpid(child, &st, 0) < 0 && errno == EINTR)
 		;
@@ -253,7 +276,7 @@ static int cmd_run(int argc, char **argv)
 	if (child < 0)
 		return die("fork", errno);
 	if (child == 0)
-		child_exec(pipefd[0], o.argv);
+		child_exec(pipefd[0], o.argv, o.spin);
 	close(pipefd[0]);
 	if ((r = cg_enter(o.reg.cgroup_path, child)) < 0 ||
 	    (r = cg_enter(o.reg.memory_path, child)) < 0 ||
