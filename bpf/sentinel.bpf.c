@@ -199,9 +199,11 @@ static __always_inline __u64 *gen_of(void)
 }
 
 /* The CPU's entry from task's storage, as of generation g (read before the
- * lookup: a run given after it makes the entry old at once).  A task with
- * no BPF storage at all (every task outside the runs, unless another tool
- * keeps some) costs one load. */
+ * lookup: a run given after it makes the entry old at once; x86 keeps the
+ * two loads in order, a weakly ordered CPU may not, and then a thread given
+ * its run at that instant counts from its next switch).  A task with no BPF
+ * storage at all (every task outside the runs, unless another tool keeps
+ * some) costs one load. */
 static __always_inline void cpu_set(struct sentinel_cpu *c, struct task_struct *task, __u64 g)
 {
 	struct sentinel_task *t = NULL;
